@@ -1,0 +1,1 @@
+"""The ``apmt`` command line, on top of every other package."""

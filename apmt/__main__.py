@@ -1,0 +1,3 @@
+from apmt.cli import main
+
+raise SystemExit(main())

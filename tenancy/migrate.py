@@ -1,0 +1,124 @@
+"""``apmt migrate``: the registry, every template and every store database.
+
+Stores are upgraded several at a time, in worker processes: Alembic's ``op``
+and ``context`` are module globals, so two upgrades in threads of one process
+would run each other's steps. Each store's upgrade is one transaction
+under the store's own role, so a store that fails stays on its old revision;
+the others go on, and a second run picks up whatever is still behind.
+"""
+
+import logging
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from tenancy import db, registry, schema
+from tenancy.errors import TenancyError
+from tenancy.template import upgrade_template
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    store_id: int
+    slug: str
+    before: str | None
+    after: str | None
+    error: str | None
+    seconds: float
+
+    @property
+    def ok(self):
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    registry: tuple
+    templates: dict
+    stores: list
+
+    @property
+    def failed(self):
+        return [outcome for outcome in self.stores if not outcome.ok]
+
+    @property
+    def ok(self):
+        return not self.failed
+
+
+def migrate_everything(platform, *, jobs=None, progress=None):
+    """Upgrade the registry, the templates and every live store database.
+
+    ``progress(done, total, outcome)`` is called after each store.
+    """
+    registry_revs = platform.ensure_registry()
+    scripts = schema.store_scripts(platform.config.store_migration_paths)
+
+    with platform.registry() as conn:
+        stores = [s for s in registry.list_stores(conn) if s.status != "provisioning"]
+        server_ids = sorted({s.server_id for s in stores} | _server_ids(conn))
+    server_dsns = {sid: platform.server_dsn_for(sid) for sid in server_ids}
+
+    templates = {}
+    for server_id, dsn in server_dsns.items():
+        templates[server_id] = upgrade_template(platform, dsn, scripts)
+
+    outcomes = []
+    jobs = min(jobs or platform.config.migrate_jobs, max(len(stores), 1))
+    extra = platform.config.store_migration_paths
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [
+            pool.submit(_upgrade_store, server_dsns[s.server_id], s, extra)
+            for s in stores
+        ]
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(len(outcomes), len(futures), outcome)
+
+    outcomes.sort(key=lambda o: o.store_id)
+    return MigrationReport(registry_revs, templates, outcomes)
+
+
+def _server_ids(conn):
+    return {row[0] for row in conn.execute("SELECT id FROM db_servers").fetchall()}
+
+
+_scripts_cache = {}
+
+
+def _upgrade_store(server_dsn, store, extra_paths):
+    """Upgrade one store; runs in a worker process."""
+    started = time.perf_counter()
+    scripts = _scripts_cache.get(extra_paths)
+    if scripts is None:
+        scripts = _scripts_cache[extra_paths] = schema.store_scripts(extra_paths)
+    dsn = db.with_database(server_dsn, store.db_name)
+    try:
+        before, after = schema.upgrade(dsn, scripts, role=store.role_name)
+        error = None
+    except Exception as exc:  # noqa: BLE001 - one store must not stop the rest
+        before = after = None
+        error = _describe(exc)
+    seconds = time.perf_counter() - started
+
+    if error:
+        log.warning("store=%s migration failed: %s", store.id, error)
+    elif before != after:
+        log.info(
+            "store=%s migrated %s -> %s in %.2fs", store.id, before, after, seconds
+        )
+    return StoreOutcome(store.id, store.slug, before, after, error, seconds)
+
+
+def _describe(exc):
+    if isinstance(exc, TenancyError):
+        return str(exc)
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
