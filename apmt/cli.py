@@ -19,7 +19,7 @@ class UserError(Exception):
 
 
 def build_parser():
-    from apmt import demo_commands, platform_commands, store_commands
+    from apmt import demo_commands, import_commands, platform_commands, store_commands
 
     parser = argparse.ArgumentParser(
         prog="apmt", description="Run and manage the APMTSales platform."
@@ -31,6 +31,7 @@ def build_parser():
 
     platform_commands.register(commands)
     store_commands.register(commands)
+    import_commands.register(commands)
     demo_commands.register(commands)
     return parser
 
@@ -40,11 +41,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
 
+    from commerce.errors import CommerceError
     from tenancy import TenancyError
 
     try:
         return args.handler(args) or 0
-    except (TenancyError, UserError) as exc:
+    except (TenancyError, CommerceError, UserError) as exc:
         print(f"apmt: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

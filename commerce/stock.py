@@ -220,10 +220,16 @@ def apply_count(tenant, lines, *, reason="stock count", actor="owner", batch_id=
                 kind="counted"):  # fmt: skip
     """Set counted quantities: one movement per line that differs."""
     with tenant.transaction() as conn:
-        differences = _differences(conn, lines, lock=True)
-        for diff in differences:
-            move(conn, diff.variant_id, diff.location_id, diff.change, kind, reason,
-                 None, actor, batch_id)  # fmt: skip
+        return record_count(conn, lines, reason=reason, actor=actor,
+                            batch_id=batch_id, kind=kind)  # fmt: skip
+
+
+def record_count(conn, lines, *, reason, actor, batch_id=None, kind="counted"):
+    """``apply_count`` inside the caller's transaction."""
+    differences = _differences(conn, lines, lock=True)
+    for diff in differences:
+        move(conn, diff.variant_id, diff.location_id, diff.change, kind, reason,
+             None, actor, batch_id)  # fmt: skip
     return differences
 
 

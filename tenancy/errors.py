@@ -86,6 +86,7 @@ class MigrationFailed(TenancyError):
 
     def __init__(self, target, cause):
         self.target = target
+        self.cause = cause
         super().__init__(f"migrating {target} failed: {cause}")
 
 

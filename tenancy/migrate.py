@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from tenancy import db, registry, schema
-from tenancy.errors import TenancyError
+from tenancy.errors import MigrationFailed, TenancyError
 from tenancy.template import upgrade_template
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def _upgrade_store(server_dsn, store, extra_paths):
     try:
         before, after = schema.upgrade(dsn, scripts, role=store.role_name)
         error = None
-    except Exception as exc:  # noqa: BLE001 - one store must not stop the rest
+    except Exception as exc:  # NOTE: one store's failure must not stop the rest
         before = after = None
         error = _describe(exc)
     seconds = time.perf_counter() - started
@@ -117,8 +117,9 @@ def _upgrade_store(server_dsn, store, extra_paths):
 
 
 def _describe(exc):
+    if isinstance(exc, MigrationFailed):
+        return exc.cause
     if isinstance(exc, TenancyError):
         return str(exc)
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return lines[0] if lines else type(cause).__name__
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

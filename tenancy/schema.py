@@ -10,6 +10,9 @@ from psycopg import sql
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from tenancy.db import describe
+from tenancy.errors import MigrationFailed, TenancyError
+
 log = logging.getLogger(__name__)
 
 _HERE = Path(__file__).parent / "migrations"
@@ -50,8 +53,18 @@ def upgrade(dsn, scripts, *, role=None):
                 quoted = sql.Identifier(role).as_string()
                 connection.execute(text(f"SET LOCAL ROLE {quoted}"))
             return _run(connection, scripts)
+    except TenancyError:
+        raise
+    except Exception as exc:
+        raise MigrationFailed(describe(dsn), _first_line(exc)) from exc
     finally:
         engine.dispose()
+
+
+def _first_line(exc):
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
 
 
 def current_revision(dsn):

@@ -16,17 +16,22 @@ from tenancy import db, schema
 from tenancy.platform import TEMPLATE_LOCK
 
 
-def ensure_template(platform, server_dsn):
-    """Create the template database and role on a server when missing."""
+def ensure_template(platform, server_dsn, *, repair=False):
+    """Create the template database and role on a server when missing.
+
+    With ``repair``, also re-grant the template role its rights on an existing
+    template (``apmt migrate`` does, so a damaged template heals).
+    """
     name, role = platform.config.template_db, platform.config.template_role
     with platform.admin_connection(server_dsn=server_dsn) as admin:
         if not db.role_exists(admin, role):
             admin.execute(
                 sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role))
             )
-        if db.database_exists(admin, name):
+        if db.database_exists(admin, name) and not repair:
             return
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if not db.database_exists(admin, name):
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         admin.execute(
             sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(
                 sql.Identifier(name)
@@ -44,7 +49,7 @@ def ensure_template(platform, server_dsn):
 
 def upgrade_template(platform, server_dsn, scripts):
     """Bring the template to head while no store is being cloned from it."""
-    ensure_template(platform, server_dsn)
+    ensure_template(platform, server_dsn, repair=True)
     dsn = db.with_database(server_dsn, platform.config.template_db)
     with template_lock(platform, exclusive=True):
         return schema.upgrade(dsn, scripts, role=platform.config.template_role)

@@ -126,3 +126,9 @@ def make_store(platform):
     for store_id in made:
         if platform.store(store_id).status != "deleted":
             delete_store(platform, store_id)
+
+
+@pytest.fixture
+def tenant(make_store):
+    """A fresh store for one test."""
+    return make_store()

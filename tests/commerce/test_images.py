@@ -65,7 +65,8 @@ def test_fetching_pending_images_records_failures(tenant):
     assert images.fetch_pending_images(tenant, opener=opener) == (1, 1)
     with tenant.connection() as conn:
         rows = conn.execute(
-            "SELECT source_url, fetch_status, fetch_error FROM product_images ORDER BY id"
+            """SELECT source_url, fetch_status, fetch_error FROM product_images
+               ORDER BY id"""
         ).fetchall()
     assert rows[0][1] == "stored"
     assert rows[1][1] == "failed" and "connection refused" in rows[1][2]

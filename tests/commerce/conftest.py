@@ -1,6 +1,0 @@
-import pytest
-
-
-@pytest.fixture
-def tenant(make_store):
-    return make_store()
