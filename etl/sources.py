@@ -107,18 +107,17 @@ def header_key(name: str) -> str:
 
 
 def sniff_container(path: Path) -> str:
-    """Say whether ``path`` is ``"csv"`` (any text) or ``"xlsx"``; refuse the rest."""
+    """Say whether ``path`` is ``"csv"`` (any text), ``"xlsx"`` or ``"xls"``.
+
+    Anything else (PDF, ODS, a plain ZIP) is refused with what it is.
+    """
     with open(path, "rb") as fh:
         head = fh.read(8)
 
     if head.startswith(b"PK\x03\x04"):
         return _sniff_zip(path)
     if head.startswith(_OLE_MAGIC):
-        raise UnreadableFile(
-            "this is a legacy Excel 97-2003 workbook (.xls); reading it needs "
-            "the xlrd package, which is not installed. Save it as .xlsx or CSV.",
-            path=path,
-        )
+        return "xls"
     if head.startswith(b"%PDF"):
         raise UnreadableFile("this is a PDF document, not a spreadsheet", path=path)
     return "csv"
@@ -203,7 +202,7 @@ def open_table(
     if sink is not None:
         sink.expect(size)
 
-    if sniff_container(path) == "xlsx":
+    if sniff_container(path) in ("xlsx", "xls"):
         with _open_xlsx(path, sheet, sink) as table:
             yield table
     else:
@@ -214,7 +213,7 @@ def open_table(
 def read_header(path: str | Path, *, encoding: str | None = None) -> tuple[str, ...]:
     """Return just the header of a CSV or XLSX file, reading only its start."""
     path = Path(path)
-    if sniff_container(path) == "xlsx":
+    if sniff_container(path) in ("xlsx", "xls"):
         workbook = _load_workbook(path)
         try:
             return _pick_sheet(path, workbook, None)[2]
@@ -646,6 +645,10 @@ def _load_workbook(path: Path):
     import openpyxl  # imported here: only workbooks need it, and it is slow to load
 
     try:
+        if sniff_container(path) == "xls":
+            from etl.xls import XlsWorkbook
+
+            return XlsWorkbook(path)
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise UnreadableFile(
@@ -661,7 +664,8 @@ def _open_xlsx(
     try:
         worksheet, header_row, header = _pick_sheet(path, workbook, sheet)
         keys = unique_keys(header)
-        table = Table(path, "xlsx", header, keys, sheet=worksheet.title)
+        kind = "xls" if path.suffix.lower() == ".xls" else "xlsx"
+        table = Table(path, kind, header, keys, sheet=worksheet.title)
 
         size = path.stat().st_size
         table.rows = _xlsx_records(

@@ -10,7 +10,7 @@ the others go on, and a second run picks up whatever is still behind.
 import logging
 import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from tenancy import db, registry, schema
@@ -66,23 +66,52 @@ def migrate_everything(platform, *, jobs=None, progress=None):
     for server_id, dsn in server_dsns.items():
         templates[server_id] = upgrade_template(platform, dsn, scripts)
 
-    outcomes = []
-    jobs = min(jobs or platform.config.migrate_jobs, max(len(stores), 1))
-    extra = platform.config.store_migration_paths
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [
-            pool.submit(_upgrade_store, server_dsns[s.server_id], s, extra)
-            for s in stores
-        ]
-        for future in as_completed(futures):
-            outcome = future.result()
-            outcomes.append(outcome)
-            if progress is not None:
-                progress(len(outcomes), len(futures), outcome)
+    head = schema.head_revision(scripts)
+    current = _revisions(server_dsns, stores)
+    behind = [s for s in stores if current.get(s.id) != head]
+    outcomes = [
+        StoreOutcome(s.id, s.slug, head, head, None, 0.0)
+        for s in stores
+        if current.get(s.id) == head
+    ]
+    if progress is not None and outcomes:
+        progress(len(outcomes), len(stores), None)
+
+    if behind:
+        jobs = min(jobs or platform.config.migrate_jobs, len(behind))
+        extra = platform.config.store_migration_paths
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = [
+                pool.submit(_upgrade_store, server_dsns[s.server_id], s, extra)
+                for s in behind
+            ]
+            for future in as_completed(futures):
+                outcomes.append(future.result())
+                if progress is not None:
+                    progress(len(outcomes), len(stores), outcomes[-1])
 
     outcomes.sort(key=lambda o: o.store_id)
     return MigrationReport(registry_revs, templates, outcomes)
+
+
+def _revisions(server_dsns, stores):
+    """Each store's current revision, read over plain connections in threads.
+
+    Only stores that are behind go to the worker processes, so a run with
+    nothing to do costs one short query per store.
+    """
+
+    def read(store):
+        dsn = db.with_database(server_dsns[store.server_id], store.db_name)
+        try:
+            with db.connect(dsn, autocommit=True) as conn:
+                return store.id, schema.current_revision(conn)
+        except Exception:  # NOTE: an unreachable store is retried by a worker
+            return store.id, None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(pool.map(read, stores))
 
 
 def _server_ids(conn):

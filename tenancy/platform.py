@@ -60,6 +60,7 @@ class Platform:
         self._primary_dsn = primary_dsn
         self._keyring = keyring
         self._store_dsns = {}
+        self._keys_checked = False
 
     @classmethod
     def open(cls, config=None):
@@ -93,11 +94,15 @@ class Platform:
     @contextmanager
     def registry_connection(self):
         """A registry connection without a transaction (autocommit off)."""
-        conn = db.connect(db.with_database(self.primary_dsn, self.config.registry_db))
+        conn = self.open_registry()
         try:
             yield conn
         finally:
             conn.close()
+
+    def open_registry(self):
+        """A new registry connection; the caller closes it."""
+        return db.connect(db.with_database(self.primary_dsn, self.config.registry_db))
 
     @cached_property
     def keyring(self):
@@ -143,13 +148,16 @@ class Platform:
         """Refuse a keyring that does not match the one the registry was set up with.
 
         Each key leaves a canary in the registry; a missing or wrong key is found
-        here, before anything is written with it.
+        here, before anything is written with it. Checked once per process.
         """
+        if self._keys_checked:
+            return
         keyring = self.keyring
         with self.registry() as conn:
             rows = dict(conn.execute("SELECT kid, sealed FROM key_canaries").fetchall())
             if not rows:
                 self._plant_canary(conn, keyring)
+                self._keys_checked = True
                 return
             for kid, sealed in rows.items():
                 if kid in keyring.key_ids:
@@ -162,6 +170,7 @@ class Platform:
                         f"(it knows {', '.join(sorted(rows))})",
                     )
                 self._plant_canary(conn, keyring)
+        self._keys_checked = True
 
     def _plant_canary(self, conn, keyring):
         conn.execute(

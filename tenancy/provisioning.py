@@ -4,6 +4,10 @@
 an undo; when a step fails, the undos of the steps before it run in reverse, so
 a failure leaves no database, role or registry row behind and a retry starts
 clean. Every step logs one line with the store id.
+
+NOTE: creating a store should cost little more than the ``CREATE DATABASE``
+itself, so the steps share one registry and one server connection, and Alembic
+is only loaded when the template turns out to be behind the code.
 """
 
 import logging
@@ -16,8 +20,9 @@ from psycopg import sql
 
 from tenancy import db, registry, schema, servers
 from tenancy.errors import ProvisioningFailed, StoreExists, TenancyError
+from tenancy.platform import TEMPLATE_LOCK
 from tenancy.slugs import normalise_slug, store_database_name, store_role_name
-from tenancy.template import ensure_template, template_lock
+from tenancy.template import ensure_template
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,14 @@ class _Work:
     db_name: str | None = None
     role_name: str | None = None
     password: str | None = field(default=None, repr=False)
+    revision: str | None = None
+    registry: object = field(default=None, repr=False)
+    admin: object = field(default=None, repr=False)
+
+    def close(self):
+        for conn in (self.registry, self.admin):
+            if conn is not None:
+                conn.close()
 
 
 def provision_store(platform, request, *, password_factory=None, before_step=None):
@@ -69,6 +82,14 @@ def provision_store(platform, request, *, password_factory=None, before_step=Non
 
     work = _Work(request)
     work.password = (password_factory or _new_password)()
+    try:
+        return _run_steps(platform, work, before_step)
+    finally:
+        work.close()
+
+
+def _run_steps(platform, work, before_step):
+    request = work.request
     steps = [
         ("reserve_registry_row", _reserve, _unreserve),
         ("create_role", _create_role, _drop_role),
@@ -99,7 +120,7 @@ def provision_store(platform, request, *, password_factory=None, before_step=Non
             (time.perf_counter() - started) * 1000,
         )
 
-    return platform.store(work.store_id)
+    return registry.get_store(work.registry, work.store_id)
 
 
 def _validate(request):
@@ -119,7 +140,9 @@ def _validate(request):
 
 def _reserve(platform, work):
     request = work.request
-    with platform.registry() as conn:
+    work.registry = platform.open_registry()
+    conn = work.registry
+    with conn.transaction():
         _clear_stale(platform, conn, request.slug)
         work.account_id, work.account_created = registry.find_or_create_account(
             conn, request.owner_email, request.owner_name, request.business_name
@@ -158,7 +181,11 @@ def _reserve(platform, work):
 
 
 def _unreserve(platform, work):
-    with platform.registry() as conn:
+    conn = work.registry
+    if conn.broken or conn.closed:
+        conn = work.registry = platform.open_registry()
+    conn.rollback()
+    with conn.transaction():
         conn.execute("DELETE FROM stores WHERE id = %s", (work.store_id,))
         if work.account_created:
             conn.execute(
@@ -169,12 +196,12 @@ def _unreserve(platform, work):
 
 
 def _create_role(platform, work):
-    with platform.admin_connection(server_dsn=work.server_dsn) as admin:
-        admin.execute(
-            sql.SQL(
-                "CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE"
-            ).format(sql.Identifier(work.role_name), sql.Literal(work.password))
-        )
+    work.admin = platform.admin_connection(server_dsn=work.server_dsn)
+    work.admin.execute(
+        sql.SQL(
+            "CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE"
+        ).format(sql.Identifier(work.role_name), sql.Literal(work.password))
+    )
 
 
 def _drop_role(platform, work):
@@ -183,15 +210,26 @@ def _drop_role(platform, work):
 
 
 def _create_database(platform, work):
-    ensure_template(platform, work.server_dsn)
     statement = sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
         sql.Identifier(work.db_name),
         sql.Identifier(platform.config.template_db),
         sql.Identifier(work.role_name),
     )
-    with template_lock(platform, exclusive=False):
-        with platform.admin_connection(server_dsn=work.server_dsn) as admin:
-            admin.execute(statement)
+    # A shared lock: stores may be cloned side by side, but not while the
+    # template is being migrated (that takes the lock exclusively).
+    lock = work.registry
+    lock.execute("SELECT pg_advisory_lock_shared(%s)", (TEMPLATE_LOCK,))
+    lock.commit()
+    try:
+        try:
+            work.admin.execute(statement)
+        except psycopg.errors.InvalidCatalogName:
+            # First store on this server: make its template, then clone it.
+            ensure_template(platform, work.server_dsn)
+            work.admin.execute(statement)
+    finally:
+        lock.execute("SELECT pg_advisory_unlock_shared(%s)", (TEMPLATE_LOCK,))
+        lock.commit()
 
 
 def _drop_database(platform, work):
@@ -204,6 +242,7 @@ def _secure_database(platform, work):
     role = sql.Identifier(work.role_name)
     template_role = sql.Identifier(platform.config.template_role)
     with platform.admin_connection(work.db_name, server_dsn=work.server_dsn) as conn:
+        work.revision = schema.current_revision(conn)
         conn.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(template_role, role))
         conn.execute(
             sql.SQL("REVOKE ALL ON SCHEMA public FROM {}").format(template_role)
@@ -219,22 +258,25 @@ def _secure_database(platform, work):
 def _run_migrations(platform, work):
     # The template is normally at head already; this catches a store cloned
     # from a template that a migration run had not reached yet.
-    scripts = schema.store_scripts(platform.config.store_migration_paths)
+    extra = platform.config.store_migration_paths
+    if work.revision == schema.store_head(extra):
+        return
     dsn = db.with_database(work.server_dsn, work.db_name)
-    schema.upgrade(dsn, scripts, role=work.role_name)
+    schema.upgrade(dsn, schema.store_scripts(extra), role=work.role_name)
 
 
 def _store_secrets(platform, work):
     sealed = platform.keyring.seal(work.password, f"store:{work.store_id}:db_password")
-    with platform.registry() as conn:
-        conn.execute(
+    with work.registry.transaction():
+        work.registry.execute(
             "UPDATE stores SET role_password = %s WHERE id = %s",
             (sealed, work.store_id),
         )
 
 
 def _mark_active(platform, work):
-    with platform.registry() as conn:
+    conn = work.registry
+    with conn.transaction():
         registry.set_store_status(conn, work.store_id, "active")
         registry.record_audit(
             conn, work.request.actor, "store.created", work.store_id,

@@ -321,7 +321,7 @@ def test_square_fixture_counts():
             WrongKind,
             "Online Retail invoice-line export, not a product file",
         ),
-        ("superstore_sales/superstore_2019-2022.xls", UnreadableFile, "xlrd"),
+        ("superstore_sales/superstore_2019-2022.xls", WrongKind, "not a product"),
     ],
 )
 def test_non_catalogue_files_are_refused_with_the_reason(relative, error, phrase):

@@ -287,11 +287,12 @@ def test_broken_header_is_refused_not_shifted():
 # -- refused files ----------------------------------------------------------
 
 
-def test_legacy_xls_is_refused_with_the_reason(tmp_path):
+def test_legacy_xls_reads_like_a_workbook():
     path = data_file("superstore_sales/superstore_2019-2022.xls")
 
-    with pytest.raises(UnreadableFile, match="xlrd"):
-        read_all(path)
+    table, records = read_all(path)
+    assert table.container == "xls" and table.sheet == "Orders"
+    assert len(records) == 10194
 
 
 @pytest.mark.parametrize(
