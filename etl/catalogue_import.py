@@ -467,28 +467,25 @@ def _variant_ids(conn, product_ids):
 
 
 def _insert_images(conn, images, ids, batch):
-    if not images:
+    """Queue the images named by URL; the plan already left out known ones."""
+    unique = {}
+    for handle, url, alt, position in images:
+        unique.setdefault((ids[handle], url), (alt, position))
+    if not unique:
         return 0
-    rows = conn.execute(
-        """WITH wanted (product_id, source_url, alt_text, position) AS (
-               SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::int[]))
-           INSERT INTO product_images (product_id, source_url, alt_text, position,
-                                       fetch_status)
-           SELECT w.product_id, w.source_url, w.alt_text, w.position, 'pending'
-           FROM wanted w
-           WHERE NOT EXISTS (SELECT 1 FROM product_images i
-                             WHERE i.product_id = w.product_id
-                               AND i.source_url = w.source_url)
-           RETURNING id""",
-        (
-            [ids[h] for h, *_ in images],
-            [url for _, url, _, _ in images],
-            [alt for _, _, alt, _ in images],
-            [position for *_, position in images],
-        ),
-    ).fetchall()
-    _record_created(conn, batch, "image", [r[0] for r in rows])
-    return len(rows)
+
+    columns = "product_id, source_url, alt_text, position, fetch_status"
+    with conn.cursor().copy(f"COPY product_images ({columns}) FROM STDIN") as copy:
+        for (product_id, url), (alt, position) in unique.items():
+            copy.write_row((product_id, url, alt, position, "pending"))
+    # NOTE: now() is the transaction's start, as for variants above.
+    conn.execute(
+        """INSERT INTO import_changes (batch_id, entity, entity_id, action)
+           SELECT %s, 'image', id, 'created' FROM product_images
+           WHERE product_id = ANY(%s) AND created_at = now()""",
+        (batch, list({product_id for product_id, _ in unique})),
+    )
+    return len(unique)
 
 
 def _record_created(conn, batch, entity, entity_ids):
