@@ -19,7 +19,13 @@ class UserError(Exception):
 
 
 def build_parser():
-    from apmt import demo_commands, import_commands, platform_commands, store_commands
+    from apmt import (
+        demo_commands,
+        import_commands,
+        lifecycle_commands,
+        platform_commands,
+        store_commands,
+    )
 
     parser = argparse.ArgumentParser(
         prog="apmt", description="Run and manage the APMTSales platform."
@@ -32,6 +38,7 @@ def build_parser():
     platform_commands.register(commands)
     store_commands.register(commands)
     import_commands.register(commands)
+    lifecycle_commands.register(commands)
     demo_commands.register(commands)
     return parser
 

@@ -14,6 +14,7 @@ SEALED_FIELDS = (
     ("stores", ("id",), "role_password", lambda k: f"store:{k[0]}:db_password"),
     ("store_secrets", ("store_id", "name"), "sealed", lambda k: f"store:{k[0]}:{k[1]}"),
     ("db_servers", ("id",), "dsn_sealed", lambda k: f"server:{k[0]}:dsn"),
+    ("platform_secrets", ("name",), "sealed", lambda k: f"platform:{k[0]}"),
 )
 
 
