@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from tenancy import mail, passwords, registry, sessions
@@ -144,12 +145,16 @@ def sign_up(platform, request, *, client="", user_agent="", now=None):
 
 def owned_stores(platform, account_id):
     """The stores an account owns, except deleted ones, oldest first."""
-    with platform.registry() as conn:
-        return [
-            store
-            for store in registry.list_stores(conn)
-            if store.account_id == account_id
-        ]
+    with (
+        platform.registry() as conn,
+        conn.cursor(row_factory=class_row(registry.Store)) as cur,
+    ):
+        cur.execute(
+            f"""SELECT {registry._STORE_COLUMNS} FROM stores
+                WHERE account_id = %s AND status <> 'deleted' ORDER BY id""",
+            (account_id,),
+        )
+        return cur.fetchall()
 
 
 def get_account(platform, account_id):
