@@ -21,6 +21,7 @@ class UserError(Exception):
 def build_parser():
     from apmt import (
         demo_commands,
+        describe_commands,
         import_commands,
         lifecycle_commands,
         platform_commands,
@@ -39,6 +40,7 @@ def build_parser():
     store_commands.register(commands)
     import_commands.register(commands)
     lifecycle_commands.register(commands)
+    describe_commands.register(commands)
     demo_commands.register(commands)
     return parser
 

@@ -198,8 +198,18 @@ def reserve_credits(platform, store_id, credits, *, now=None):
     return Hold(hold_id, store_id, credits)
 
 
-def settle_hold(platform, hold, credits, *, ref, provider, model, tokens_in,
-                tokens_out, actor="owner"):  # fmt: skip
+def settle_hold(
+    platform,
+    hold,
+    credits,
+    *,
+    ref,
+    provider,
+    model,
+    tokens_in,
+    tokens_out,
+    actor="owner",
+):
     """Close ``hold`` and debit ``credits`` once for ``ref``; return the Charge.
 
     A second settle with the same ref debits nothing and reports the first
@@ -250,6 +260,7 @@ def release_hold(platform, hold):
             "SELECT 1 FROM credit_accounts WHERE store_id = %s FOR UPDATE",
             (hold.store_id,),
         )
+
         released = _close_hold(conn, hold, "released")
         if released:
             conn.execute(
