@@ -90,10 +90,13 @@ def _write_catalogue(products):
 
 
 def _kind(name):
-    for word, kind in (("BAG", "Bags"), ("CANDLE", "Candles"), ("MUG", "Kitchen"),
-                       ("CARD", "Cards"), ("LIGHT", "Lighting"), ("HEART", "Decor"),
-                       ("BOX", "Storage"), ("SIGN", "Decor"), ("CHRISTMAS", "Seasonal"),
-                       ("CAKE", "Kitchen"), ("LUNCH", "Kitchen"), ("TOY", "Toys")):  # fmt: skip
+    kinds = (
+        ("BAG", "Bags"), ("CANDLE", "Candles"), ("MUG", "Kitchen"), ("CARD", "Cards"),
+        ("LIGHT", "Lighting"), ("HEART", "Decor"), ("BOX", "Storage"),
+        ("SIGN", "Decor"), ("CHRISTMAS", "Seasonal"), ("CAKE", "Kitchen"),
+        ("LUNCH", "Kitchen"), ("TOY", "Toys"),
+    )  # fmt: skip
+    for word, kind in kinds:
         if word in name:
             return kind
     return "Gifts"

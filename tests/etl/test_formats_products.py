@@ -20,7 +20,6 @@ from etl.records import (
     BadMapping,
     BrokenHeader,
     UnknownFormat,
-    UnreadableFile,
     WrongKind,
 )
 

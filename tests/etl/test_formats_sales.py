@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from etl.parsing import parse_sales
-from etl.records import ImportRefused, UnreadableFile, WrongKind
+from etl.records import ImportRefused, WrongKind
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
