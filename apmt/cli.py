@@ -25,6 +25,7 @@ def build_parser():
         import_commands,
         lifecycle_commands,
         platform_commands,
+        serve_commands,
         store_commands,
     )
 
@@ -41,6 +42,7 @@ def build_parser():
     import_commands.register(commands)
     lifecycle_commands.register(commands)
     describe_commands.register(commands)
+    serve_commands.register(commands)
     demo_commands.register(commands)
     return parser
 

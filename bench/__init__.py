@@ -11,4 +11,4 @@ and summarised by its median. To add a benchmark, write its module and add its
 name to ``BENCHMARKS``.
 """
 
-BENCHMARKS = ("provisioning", "migrations", "imports")
+BENCHMARKS = ("provisioning", "migrations", "imports", "webhooks")

@@ -1,0 +1,60 @@
+"""Gunicorn settings of the storefront: ``gunicorn -c storefront_svc/gunicorn.conf.py``.
+
+gthread workers: Falcon's speed shows only with keep-alive, and the threads
+wait on PostgreSQL without holding the GIL. Address, workers and threads come
+from the storefront's settings; ``--bind`` on the command line wins over them
+(``apmt serve storefront --host --port`` uses it). Gunicorn's own access log
+is off: the app writes one JSON line per request itself.
+"""
+
+from storefront_svc.config import load_storefront_config
+from tenancy import load_config
+
+_config = load_storefront_config(load_config())
+
+wsgi_app = "storefront_svc.app:get_app()"
+bind = [f"{_config.host}:{_config.port}"]
+worker_class = "gthread"
+workers = _config.workers
+threads = _config.threads
+keepalive = 5
+timeout = 30
+graceful_timeout = 20
+accesslog = None
+errorlog = "-"
+forwarded_allow_ips = (
+    ",".join(str(net) for net in _config.trusted_proxies) or "127.0.0.1"
+)
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"format": "%(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "access": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "stream": "ext://sys.stderr",
+        },
+        "default": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "loggers": {
+        "storefront_svc.access": {
+            "handlers": ["access"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        "gunicorn.error": {
+            "handlers": ["default"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
+    "root": {"handlers": ["default"], "level": _config.platform.log_level},
+}

@@ -1,0 +1,1 @@
+"""The storefront's resources: thin views over the commerce services."""
