@@ -24,6 +24,7 @@ def build_parser():
         describe_commands,
         import_commands,
         lifecycle_commands,
+        payments_commands,
         platform_commands,
         serve_commands,
         store_commands,
@@ -43,6 +44,7 @@ def build_parser():
     lifecycle_commands.register(commands)
     describe_commands.register(commands)
     serve_commands.register(commands)
+    payments_commands.register(commands)
     demo_commands.register(commands)
     return parser
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import falcon
 
+from commerce.payments import Inbox, Providers
 from storefront_svc import errors
 from storefront_svc.access import RequestLog
 from storefront_svc.bodylimit import BodyLimit
@@ -24,6 +25,7 @@ from storefront_svc.csrf import CsrfGuard
 from storefront_svc.headers import SecurityHeaders
 from storefront_svc.hosts import PLATFORM_PREFIX, StoreDirectory, StoreFromHost
 from storefront_svc.look import Looks
+from storefront_svc.payment_webhooks import PaymentReturn, PaymentWebhooks
 from storefront_svc.policy import load_policy
 from storefront_svc.resources.cart import Cart
 from storefront_svc.resources.catalogue import Home, Products
@@ -41,7 +43,6 @@ from storefront_svc.resources.orders import Orders
 from storefront_svc.resources.platform import PlatformHome, PlatformPrivacy
 from storefront_svc.resources.privacy import PrivacyRequests, StorePrivacy
 from storefront_svc.resources.static import StaticFiles, Theme
-from storefront_svc.resources.webhooks import Webhooks
 from storefront_svc.signing import root_signer
 from storefront_svc.throttle import RateLimits
 from storefront_svc.views import STATIC_DIR, Views
@@ -83,7 +84,8 @@ def create_app(config, platform):
     )
     links = NewsletterLinks(config.platform.store_url, signer.derive("newsletter"))
     hold = timedelta(minutes=config.reservation_minutes)
-    _add_store_routes(app, views, pages, cart_cookie, links, hold, config)
+    providers = Providers(platform)
+    _add_store_routes(app, views, pages, cart_cookie, links, hold, config, providers)
     _add_platform_routes(app, views)
     app.add_route("/static/{name}", StaticFiles(STATIC_DIR))
     app.add_route("/healthz", Health())
@@ -97,10 +99,10 @@ def get_app():
     return create_app(config, Platform(platform_config))
 
 
-def _add_store_routes(app, views, pages, cart_cookie, links, hold, config):
+def _add_store_routes(app, views, pages, cart_cookie, links, hold, config, providers):
     products = Products(pages)
     images = Images()
-    orders = Orders(views, config.platform.store_url)
+    orders = Orders(views, config.platform.store_url, providers)
 
     app.add_route("/", Home(pages))
     app.add_route("/products", products)
@@ -118,7 +120,8 @@ def _add_store_routes(app, views, pages, cart_cookie, links, hold, config):
     app.add_route("/newsletter/unsubscribe", NewsletterUnsubscribe(views, links))
     app.add_route("/privacy", StorePrivacy(views))
     app.add_route("/privacy/requests", PrivacyRequests(views))
-    app.add_route("/webhooks/{provider}", Webhooks())
+    app.add_route("/orders/{token}/paid", PaymentReturn(providers))
+    app.add_route("/webhooks/{provider}", PaymentWebhooks(Inbox(providers)))
 
 
 def _add_platform_routes(app, views):

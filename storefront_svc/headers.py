@@ -16,9 +16,18 @@ BASE_POLICY = {
     "font-src": ["'self'"],
     "object-src": ["'none'"],
     "base-uri": ["'none'"],
-    # TODO(#5): hosted checkouts redirect after a form post; their origins
-    # must join form-action when the payment providers arrive.
-    "form-action": ["'self'"],
+    # Hosted checkouts are reached by a redirect after the payment form's post,
+    # and browsers hold that redirect to form-action too.
+    "form-action": [
+        "'self'",
+        "https://checkout.stripe.com",
+        "https://square.link",
+        "https://checkout.square.site",
+        "https://www.paypal.com",
+        "https://www.sandbox.paypal.com",
+        "https://checkout.clover.com",
+        "https://sandbox.dev.clover.com",
+    ],
     "frame-ancestors": ["'none'"],
 }
 ANALYTICS = {

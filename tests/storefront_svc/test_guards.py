@@ -83,8 +83,9 @@ def test_webhooks_need_no_form_token(client, read_only_shop):
         body="{}",
         content_type="application/json",
     )
-    assert result.status_code == 501
-    assert result.json["title"] == "Not implemented"
+    # Refused because the store takes no Stripe payments, not for a missing
+    # form token (which would be a 403).
+    assert result.status_code in (400, 404)
 
 
 @pytest.mark.parametrize(
