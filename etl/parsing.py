@@ -186,7 +186,7 @@ def _parse_through_primary(kind: str, path: Path, layout, context: Context):
 
 def _parse_mapped(kind: str, path: Path, mapping: Mapping, context: Context):
     if mapping is None:
-        raise BadMapping("format='generic' needs a column mapping")
+        raise BadMapping("--format generic needs a column mapping (--mapping FILE)")
     if not isinstance(mapping, dict):
         mapping = generic.load_mapping(mapping)
     context.mapping = mapping

