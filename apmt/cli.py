@@ -22,6 +22,7 @@ def build_parser():
     from apmt import (
         demo_commands,
         describe_commands,
+        etl_commands,
         import_commands,
         lifecycle_commands,
         payments_commands,
@@ -45,6 +46,7 @@ def build_parser():
     describe_commands.register(commands)
     serve_commands.register(commands)
     payments_commands.register(commands)
+    etl_commands.register(commands)
     demo_commands.register(commands)
     return parser
 

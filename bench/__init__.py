@@ -11,4 +11,11 @@ and summarised by its median. To add a benchmark, write its module and add its
 name to ``BENCHMARKS``.
 """
 
-BENCHMARKS = ("provisioning", "migrations", "imports", "webhooks")
+BENCHMARKS = (
+    "provisioning",
+    "migrations",
+    "imports",
+    "storefront",
+    "webhooks",
+    "warehouse",
+)

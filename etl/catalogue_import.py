@@ -20,6 +20,7 @@ from commerce.html import sanitise_html
 from commerce.stock import default_location, move
 from etl.parsing import parse_products
 from etl.reports import file_digest, from_parse
+from tenancy.registry import record_usage
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ def import_products(tenant, path, *, format="auto", mapping=None, encoding=None,
     digest = file_digest(path)
     with tenant.transaction() as conn:
         report.batch = _apply(conn, plan, report, path.name, digest, actor)
+    with tenant.platform.registry() as conn:
+        record_usage(conn, "import", tenant.id, tenant.store.account_id,
+                     report.created + report.updated, what="products")  # fmt: skip
     _log(tenant, report, started)
     return report
 

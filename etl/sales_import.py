@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from etl.parsing import parse_sales
 from etl.reports import file_digest, from_parse
+from tenancy.registry import record_usage
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,9 @@ def import_sales(
             (f'{{"lines": {report.created}, "orders": {len(fresh)}}}', batch),
         )
     report.batch = batch
+    with tenant.platform.registry() as conn:
+        record_usage(conn, "import", tenant.id, tenant.store.account_id,
+                     report.created, what="sales")  # fmt: skip
     _log(tenant, report, started)
     return report
 

@@ -12,6 +12,7 @@ import time
 from commerce.stock import CountLine, location_by_name, record_count
 from etl.parsing import parse_stock
 from etl.reports import file_digest, from_parse
+from tenancy.registry import record_usage
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ def import_stock(tenant, path, *, format="auto", mapping=None, encoding=None,
         ]
         record_count(conn, count, reason=f"stock import {report.batch}", actor=actor,
                      batch_id=report.batch)  # fmt: skip
+    with tenant.platform.registry() as conn:
+        record_usage(conn, "import", tenant.id, tenant.store.account_id,
+                     report.created + report.updated, what="stock")  # fmt: skip
     _log(tenant, report, started)
     return report
 
