@@ -1,10 +1,9 @@
-"""Messages from shoppers to a store: the contact form and privacy requests.
+"""Messages from shoppers to a store: the contact form.
 
 A contact message is kept in the store's database for the owner and the owner
-is told by mail, queued in the same transaction. A privacy request is only
-recorded for now; proving the requester's address comes with the privacy
-work. The field checks here (``clean_email``, ``clean_text``) are shared by
-the other shopper-facing services.
+is told by mail, queued in the same transaction. Privacy requests live in
+``commerce.privacy``. The field checks here (``clean_email``, ``clean_text``)
+are shared by the other shopper-facing services.
 """
 
 import re
@@ -83,26 +82,6 @@ def send_contact_message(tenant, fields):
         if owner:
             enqueue(conn, _owner_notice(tenant, message_id, message, owner))
     return message_id
-
-
-def record_privacy_request(tenant, fields):
-    """Record a shopper's access, correction or deletion request; return its id."""
-    kind = (fields.get("kind") or "").strip()
-    if kind not in PRIVACY_KINDS:
-        raise InvalidInput("kind", f"must be one of {', '.join(PRIVACY_KINDS)}")
-    email = clean_email(fields.get("email"))
-    details = clean_text(
-        fields.get("details"), "details", required=False, limit=MAX_BODY
-    )
-
-    # TODO(#9): prove the address with an emailed link before the owner sees
-    # the request, and give it a deadline; until then it waits unverified.
-    with tenant.transaction() as conn:
-        return conn.execute(
-            """INSERT INTO privacy_requests (kind, email, details)
-               VALUES (%s, %s, %s) RETURNING id""",
-            (kind, email, details),
-        ).fetchone()[0]
 
 
 def owner_address(tenant):

@@ -41,7 +41,11 @@ from storefront_svc.resources.newsletter import (
 )
 from storefront_svc.resources.orders import Orders
 from storefront_svc.resources.platform import PlatformHome, PlatformPrivacy
-from storefront_svc.resources.privacy import PrivacyRequests, StorePrivacy
+from storefront_svc.resources.privacy import (
+    PrivacyRequests,
+    PrivacyRequestsJson,
+    StorePrivacy,
+)
 from storefront_svc.resources.static import StaticFiles, Theme
 from storefront_svc.signing import root_signer
 from storefront_svc.throttle import RateLimits
@@ -119,7 +123,15 @@ def _add_store_routes(app, views, pages, cart_cookie, links, hold, config, provi
     app.add_route("/newsletter/confirm", NewsletterConfirm(views, links))
     app.add_route("/newsletter/unsubscribe", NewsletterUnsubscribe(views, links))
     app.add_route("/privacy", StorePrivacy(views))
-    app.add_route("/privacy/requests", PrivacyRequests(views))
+    privacy_requests = PrivacyRequests(views)
+    privacy_json = PrivacyRequestsJson()
+    app.add_route("/privacy/requests", privacy_requests)
+    app.add_route("/privacy/requests/{token}", privacy_requests, suffix="request")
+    app.add_route(
+        "/privacy/requests/{token}/download", privacy_requests, suffix="download"
+    )
+    app.add_route("/privacy/requests.json", privacy_json)
+    app.add_route("/privacy/requests.json/{token}", privacy_json, suffix="request")
     app.add_route("/orders/{token}/paid", PaymentReturn(providers))
     app.add_route("/webhooks/{provider}", PaymentWebhooks(Inbox(providers)))
 
