@@ -7,7 +7,9 @@ may request immediate deletion." Each run, safe to start from cron every hour:
    purge date, through the registry outbox);
 2. destroys every store whose purge date has passed or whose owner asked for
    immediate deletion (``tenancy.lifecycle.delete_store``), never a minute early;
-3. prunes failed-login records past their window.
+3. erases the personal fields of accounts whose owner asked for deletion once
+   none of their stores is left;
+4. prunes failed-login records past their window.
 
 Two runs at once do not collide: a run that cannot take the advisory lock says
 so and does nothing. A run that crashed half way is finished by the next one,
@@ -34,6 +36,7 @@ class RetentionReport:
     deleted: list = field(default_factory=list)
     failed: dict = field(default_factory=dict)
     login_failures_pruned: int = 0
+    accounts_erased: int = 0
 
 
 def run_retention(platform, *, now=None):
@@ -114,7 +117,10 @@ def _destroy_due(platform, now, report):
 
 
 def _prune(platform, now, report):
+    from tenancy.account_rights import erase_deleted_accounts
+
     with platform.registry() as conn:
+        report.accounts_erased = erase_deleted_accounts(conn)
         report.login_failures_pruned = conn.execute(
             "DELETE FROM login_failures WHERE at < %s", (now - timedelta(days=1),)
         ).rowcount

@@ -1,7 +1,9 @@
+import json
+
 import streamlit as st
 
 from admin_app import auth, runtime, state, ui
-from tenancy import profile
+from tenancy import account_rights, profile
 
 
 def save_details():
@@ -100,3 +102,48 @@ for handle, agent, created, seen in live:
         on_click=end_session,
         args=(handle,),
     )
+
+st.subheader("Your data")
+st.write(
+    "Download everything the platform holds about your account, correct it "
+    "above, or delete the account. For anything else, write to "
+    f"{account_rights.SECURITY_ADDRESS}."
+)
+with ui.reporting():
+    package = json.dumps(
+        account_rights.export_account(platform, account_id), indent=2, default=str
+    )
+st.download_button(
+    "Download my account data (JSON)",
+    package,
+    file_name="apmtsales-account.json",
+    mime="application/json",
+    key="account_export",
+)
+
+
+def delete_account():
+    values = st.session_state
+
+    def work():
+        owner = auth.require_owner(state.viewer())
+        if not values.account_delete_confirm:
+            raise profile.ProfileRefused("tick the box to confirm the deletion")
+        return account_rights.delete_account(
+            runtime.current().platform,
+            owner,
+            immediately=values.account_delete_now,
+        )
+
+    ui.act(work, done="Your account is closed; you have been logged out.")
+
+
+with st.form("account_delete"):
+    st.write(
+        "Deleting the account closes your store. Its data is kept for 30 days "
+        "and then deleted, unless you ask for deletion now."
+    )
+    st.checkbox("Delete my store's data now instead of after 30 days",
+                key="account_delete_now")  # fmt: skip
+    st.checkbox("I understand this closes my store", key="account_delete_confirm")
+    st.form_submit_button("Delete my account", on_click=delete_account)

@@ -427,3 +427,16 @@ def test_support_cannot_import_sales_files(admin, browser, platform, staff, owne
         "Products (a catalogue)",
         "Stock levels",
     ]
+
+
+def test_an_owner_deletes_the_account_from_the_account_page(
+    admin, browser, platform, owner
+):
+    at = page(browser, owner, "views/account.py")
+    assert at.get("download_button"), "the account download is offered"
+    click(at, "Delete my account")
+    assert any("tick the box" in e.lower() for e in texts(at, "error"))
+
+    at.checkbox(key="account_delete_confirm").check()
+    click(at, "Delete my account")
+    assert platform.store(owner.tenant.id).status == "cancelled"
