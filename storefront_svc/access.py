@@ -5,9 +5,9 @@ client address and user agent. It never holds a query string (searches and
 links can carry personal data), a body or a cookie; the paths of routes with
 a secret in them (``/orders/{token}``) are logged as their template.
 
-TODO(#9): client addresses in kept logs must go after the configured number
-of days; today the lines go to stderr and their retention is the log
-collector's.
+Lines go to stderr and to one file per day under the data folder, from which
+``apmt retention run`` drops the client addresses after
+``APMT_ACCESS_LOG_IP_DAYS`` days (see ``tenancy.access_logs``).
 
 The client address is the TCP peer, unless the peer is one of the configured
 trusted proxies: then X-Forwarded-For is read from the right, skipping our own

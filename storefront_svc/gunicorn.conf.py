@@ -9,6 +9,7 @@ is off: the app writes one JSON line per request itself.
 
 from storefront_svc.config import load_storefront_config
 from tenancy import load_config
+from tenancy.access_logs import access_log_dir
 
 _config = load_storefront_config(load_config())
 
@@ -41,6 +42,11 @@ logconfig_dict = {
             "formatter": "line",
             "stream": "ext://sys.stderr",
         },
+        "access_file": {
+            "()": "tenancy.access_logs.DailyFileHandler",
+            "formatter": "line",
+            "folder": access_log_dir(load_config()),
+        },
         "default": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
@@ -49,7 +55,7 @@ logconfig_dict = {
     },
     "loggers": {
         "storefront_svc.access": {
-            "handlers": ["access"],
+            "handlers": ["access", "access_file"],
             "level": "INFO",
             "propagate": False,
         },

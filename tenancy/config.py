@@ -50,6 +50,7 @@ class Config:
     admin_port: int = DEFAULT_ADMIN_PORT
     public_scheme: str = DEFAULT_PUBLIC_SCHEME
     public_port: int | None = DEFAULT_STOREFRONT_PORT
+    access_log_ip_days: int = 7
 
     def store_url(self, slug):
         """The address shoppers use for a store."""
@@ -118,6 +119,7 @@ def load_config(environ=None):
         admin_port=_positive_int(env, "APMT_ADMIN_PORT", DEFAULT_ADMIN_PORT),
         public_scheme=scheme,
         public_port=_public_port(env.get("APMT_PUBLIC_PORT"), storefront_port),
+        access_log_ip_days=_positive_int(env, "APMT_ACCESS_LOG_IP_DAYS", 7),
     )
 
 

@@ -9,7 +9,8 @@ may request immediate deletion." Each run, safe to start from cron every hour:
    immediate deletion (``tenancy.lifecycle.delete_store``), never a minute early;
 3. erases the personal fields of accounts whose owner asked for deletion once
    none of their stores is left;
-4. prunes failed-login records past their window.
+4. prunes failed-login records past their window, and drops client addresses
+   from access-log files older than ``APMT_ACCESS_LOG_IP_DAYS``.
 
 Two runs at once do not collide: a run that cannot take the advisory lock says
 so and does nothing. A run that crashed half way is finished by the next one,
@@ -37,6 +38,7 @@ class RetentionReport:
     failed: dict = field(default_factory=dict)
     login_failures_pruned: int = 0
     accounts_erased: int = 0
+    access_logs_scrubbed: int = 0
 
 
 def run_retention(platform, *, now=None):
@@ -117,8 +119,13 @@ def _destroy_due(platform, now, report):
 
 
 def _prune(platform, now, report):
+    from tenancy.access_logs import access_log_dir, scrub_client_addresses
     from tenancy.account_rights import erase_deleted_accounts
 
+    report.access_logs_scrubbed = scrub_client_addresses(
+        access_log_dir(platform.config), days=platform.config.access_log_ip_days,
+        now=now,
+    )  # fmt: skip
     with platform.registry() as conn:
         report.accounts_erased = erase_deleted_accounts(conn)
         report.login_failures_pruned = conn.execute(

@@ -100,3 +100,25 @@ def test_two_runs_at_once_do_not_collide(platform, make_store):
         t.id for t in tenants
     )
     assert all(not r.failed for r in reports)
+
+
+def test_client_addresses_leave_old_access_logs(platform, tmp_path):
+    import json
+    import logging
+
+    from tenancy.access_logs import DailyFileHandler, scrub_client_addresses
+
+    handler = DailyFileHandler(tmp_path)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    line = '{"path":"/","client_ip":"203.0.113.9"}'
+    record = logging.LogRecord("x", logging.INFO, "", 0, line, None, None)
+    handler.emit(record)
+    today = next(tmp_path.glob("*.jsonl"))
+    old = tmp_path / "2026-01-01.jsonl"
+    old.write_text('{"path":"/products","client_ip":"203.0.113.7"}\n')
+
+    now = datetime(2026, 1, 9, tzinfo=UTC)
+    assert scrub_client_addresses(tmp_path, days=7, now=now) == 1
+    assert json.loads(old.read_text()) == {"path": "/products"}
+    assert "203.0.113.9" in today.read_text()
+    assert scrub_client_addresses(tmp_path, days=7, now=now) == 0
