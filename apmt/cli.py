@@ -20,6 +20,7 @@ class UserError(Exception):
 
 def build_parser():
     from apmt import (
+        analytics_commands,
         demo_commands,
         describe_commands,
         etl_commands,
@@ -47,6 +48,7 @@ def build_parser():
     serve_commands.register(commands)
     payments_commands.register(commands)
     etl_commands.register(commands)
+    analytics_commands.register(commands)
     demo_commands.register(commands)
     return parser
 

@@ -18,4 +18,5 @@ BENCHMARKS = (
     "storefront",
     "webhooks",
     "warehouse",
+    "analytics",
 )

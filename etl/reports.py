@@ -54,8 +54,13 @@ def from_parse(kind, path, result, dry_run):
 
 
 def file_digest(path):
+    """SHA-256 of a file, or of every file of a folder (a multi-file export)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    files = (
+        sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    )
+    for item in files:
+        with open(item, "rb") as handle:
+            for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(chunk)
     return digest.hexdigest()

@@ -101,6 +101,9 @@ def delete_store(platform, key, *, actor="cli", requested_by="owner"):
             db.drop_role(admin, store.role_name)
     for folder in store_folders(platform.config, store.id):
         shutil.rmtree(folder, ignore_errors=True)
+    # The analytics mirror holds sales and customer hashes: it goes too.
+    for mirror in (platform.config.data_dir / "analytics").glob(f"{store.id}.duckdb*"):
+        mirror.unlink(missing_ok=True)
 
     with platform.registry() as conn:
         conn.execute("DELETE FROM store_secrets WHERE store_id = %s", (store.id,))
