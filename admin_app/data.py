@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from admin_app import store_reads
-from commerce import catalogue, stock
+from commerce import analytics, catalogue, stock
 
 
 def version(tenant):
@@ -141,3 +141,72 @@ def orders(store_id, status, page, _tenant):
 def _same_store(store_id, tenant):
     if tenant.id != store_id:
         raise ValueError(f"cache key store {store_id} is not tenant {tenant.id}")
+
+
+@st.cache_data(ttl=300, max_entries=500, show_spinner=False)
+def product_choices(store_id, catalogue_version, _tenant):
+    """(product id, title) of every product not archived, for pickers."""
+    _same_store(store_id, _tenant)
+    choices, page = [], 1
+    while True:
+        result = catalogue.list_products(
+            _tenant, catalogue.ProductFilter(page=page, per_page=100)
+        )
+        choices.extend((p.id, p.title) for p in result.items if p.status != "archived")
+        if page >= result.pages:
+            return choices
+        page += 1
+
+
+# -- analytics ------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=200, show_spinner=False)
+def analytics_engine(store_id, timezone, _tenant):
+    """The store's ``StoreAnalytics`` (its DuckDB mirror), one per store.
+
+    NOTE: a resource, not data: it holds a DuckDB connection and refreshes
+    itself. It is keyed by store id (and time zone, which the mirror's days
+    depend on), and serialises its calls, so sharing it across sessions of
+    the same store is safe.
+    """
+    _same_store(store_id, _tenant)
+    return analytics.StoreAnalytics(_tenant)
+
+
+@st.cache_data(ttl=60, max_entries=500, show_spinner=False)
+def analytics_overview(store_id, start, end, days, location_id, _tenant):
+    """Every figure of ``start``..``end``; a missing end is the store's today,
+    a missing start ``days`` days before the end."""
+    _same_store(store_id, _tenant)
+    engine = analytics_engine(store_id, _tenant.store.timezone, _tenant)
+    period = engine.period(start, end, days)
+    return engine.overview(period, location_id=location_id)
+
+
+@st.cache_data(ttl=60, max_entries=500, show_spinner=False)
+def analytics_sales_by(store_id, start, end, dimension, _tenant):
+    """The whole breakdown table of one dimension, for showing and download."""
+    _same_store(store_id, _tenant)
+    engine = analytics_engine(store_id, _tenant.store.timezone, _tenant)
+    return engine.sales_by(engine.period(start, end), dimension)
+
+
+@st.cache_data(ttl=60, max_entries=500, show_spinner=False)
+def analytics_inventory(store_id, start, end, location_id, vendors, types, _tenant):
+    """Every variant's inventory figures, of the vendors and types chosen."""
+    _same_store(store_id, _tenant)
+    engine = analytics_engine(store_id, _tenant.store.timezone, _tenant)
+    rows = engine.inventory(engine.period(start, end), location_id=location_id)
+    if vendors:
+        rows = rows[rows["vendor"].isin(vendors)]
+    if types:
+        rows = rows[rows["product_type"].isin(types)]
+    return rows.reset_index(drop=True)
+
+
+@st.cache_data(ttl=300, max_entries=500, show_spinner=False)
+def locations(store_id, _tenant):
+    """(location id, name) of the store's open locations."""
+    _same_store(store_id, _tenant)
+    return [(row[0], row[1]) for row in stock.list_locations(_tenant)]

@@ -16,6 +16,8 @@ IMPORT_REPORT = "import_report"
 """Summary of the last import check or run, to show until the next one."""
 COUNT_DIFFERENCES = "count_differences"
 """Differences of the stock count being checked, before it is applied."""
+DESCRIBE_JOB = "describe_job"
+"""The bulk description job the owner last started, to follow its progress."""
 PRODUCTS_EDITOR = "products_editor"
 COUNT_EDITOR = "count_editor"
 
@@ -25,6 +27,7 @@ _DEFAULTS = {
     FLASH: [],
     IMPORT_REPORT: None,
     COUNT_DIFFERENCES: None,
+    DESCRIBE_JOB: None,
 }
 
 

@@ -16,12 +16,16 @@ from admin_app import auth, runtime, state, ui
 # ``pages/`` folder by itself if a run ever ended before ``st.navigation``.
 SIGN_IN = ("views/signin.py", "Sign in", "signin")
 STORE_PAGES = {
-    "Store": [("views/overview.py", "Overview", "overview")],
+    "Store": [
+        ("views/overview.py", "Overview", "overview"),
+        ("views/analytics.py", "Analytics", "analytics"),
+    ],
     "Inventory": [
         ("views/products.py", "Products", "products"),
         ("views/stock.py", "Stock", "stock"),
         ("views/stock_count.py", "Stock count", "stock-count"),
         ("views/low_stock.py", "Low stock", "low-stock"),
+        ("views/descriptions.py", "AI descriptions", "descriptions"),
     ],
     "Data": [
         ("views/imports.py", "Import", "import"),

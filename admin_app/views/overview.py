@@ -1,7 +1,32 @@
 import streamlit as st
 
 from admin_app import data, ui
-from commerce.money import format_money
+from commerce.analytics import GRAINS, charts
+from commerce.money import format_money, quantize
+
+PERIODS = {7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days", 365: "Last year"}
+FIGURES = {
+    "gross_sales": "Gross sales",
+    "net_sales": "Net sales",
+    "refunds": "Refunds",
+    "orders": "Orders",
+    "average_order_value": "Average order",
+    "units_sold": "Units sold",
+}
+
+
+def change_text(comparison, figure):
+    change = comparison.change(figure)
+    return None if change is None else f"{float(change):+.0%} on the period before"
+
+
+def shown(value, currency, figure):
+    if value is None:
+        return "—"
+    if figure in ("orders", "units_sold"):
+        return str(value)
+    return format_money(quantize(value, currency), currency)
+
 
 st.title("Overview")
 tenant = ui.open_store(allow_closed=True)
@@ -27,5 +52,38 @@ st.caption(
         else "."
     )
 )
-# TODO(#8): sales and stock charts; the analytics issue fills this page.
-st.info("Charts of sales and stock arrive with analytics.")
+
+st.subheader("Sales")
+period_col, grain_col = st.columns([1, 2])
+days = period_col.selectbox(
+    "Period", list(PERIODS), index=1, format_func=PERIODS.get, key="overview_days"
+)
+grain = grain_col.radio("Group by", GRAINS, horizontal=True, key="overview_grain")
+with ui.reporting():
+    result = data.analytics_overview(tenant.id, None, None, days, None, _tenant=tenant)
+
+comparison = result.comparison
+st.caption(
+    f"{comparison.current.period}, in the store's time zone "
+    f"({tenant.store.timezone}), against {comparison.previous.period}. "
+    "More on the Analytics page."
+)
+for column, (figure, label) in zip(
+    st.columns(len(FIGURES)), FIGURES.items(), strict=True
+):
+    column.metric(
+        label,
+        shown(getattr(comparison.current, figure), currency, figure),
+        change_text(comparison, figure),
+    )
+series = result.series[grain]
+st.plotly_chart(
+    charts.sales_over_time(series, currency, grain), key="overview_sales_chart"
+)
+st.download_button(
+    f"Download sales by {grain} (CSV)",
+    series.to_csv(index=False),
+    file_name=f"sales-by-{grain}-{comparison.current.period}.csv",
+    mime="text/csv",
+    key="overview_sales_csv",
+)

@@ -3,9 +3,19 @@ from zoneinfo import available_timezones
 import streamlit as st
 
 from admin_app import auth, runtime, state, ui
+from commerce import descriptions, payments
+from commerce.payments.settings import FIELDS as PAYMENT_FIELDS
 from tenancy import profile
 
 ZONES = sorted(available_timezones())
+PAYMENT_NAMES = {
+    "stripe": "Stripe",
+    "square": "Square",
+    "paypal": "PayPal",
+    "clover": "Clover",
+    "manual": "Manual (paid offline)",
+}
+AI_NAMES = {"anthropic": "Anthropic", "openai": "OpenAI", "google": "Google"}
 
 
 def save_profile():
@@ -31,6 +41,88 @@ def save_analytics():
         profile.set_analytics_id(tenant, st.session_state.settings_analytics)
 
     ui.act(work, done="Analytics setting saved.")
+
+
+def _payment_key(provider, field):
+    return f"settings_pay_{provider}_{field}"
+
+
+def save_provider(provider):
+    # NOTE: the secrets are read once and their inputs emptied at once, so a
+    # typed secret never stays in the session or on the next run's page.
+    values = {}
+    for field in _all_fields(provider):
+        key = _payment_key(provider, field)
+        values[field] = (st.session_state.get(key) or "").strip()
+        st.session_state[key] = ""
+    settings = {field: value for field, value in values.items() if value}
+
+    def work():
+        tenant = auth.require_store(state.viewer(), owner_only=True)
+        return payments.configure_provider(
+            runtime.current().platform,
+            tenant.id,
+            provider,
+            settings,
+            actor=state.viewer().actor,
+        )
+
+    ui.act(work, done=f"{PAYMENT_NAMES[provider]} is connected.")
+
+
+def disable_provider(provider):
+    def work():
+        tenant = auth.require_store(state.viewer(), owner_only=True)
+        return payments.disable_provider(
+            runtime.current().platform, tenant.id, provider, actor=state.viewer().actor
+        )
+
+    ui.act(work, done=f"{PAYMENT_NAMES[provider]} is disconnected.")
+
+
+def save_restock():
+    def work():
+        tenant = auth.require_store(state.viewer(), owner_only=True)
+        payments.set_restock_on_refund(tenant, st.session_state.settings_restock)
+
+    ui.act(work, done="Refund setting saved.")
+
+
+def save_ai_key():
+    provider = st.session_state.settings_ai_provider
+    key = st.session_state.settings_ai_key or ""
+    st.session_state.settings_ai_key = ""
+
+    def work():
+        tenant = auth.require_store(state.viewer(), owner_only=True)
+        return descriptions.set_store_ai_key(
+            runtime.current().platform,
+            tenant.id,
+            provider,
+            key,
+            actor=state.viewer().actor,
+        )
+
+    ui.act(work, done=lambda hint: f"{AI_NAMES[provider]} key saved ({hint}).")
+
+
+def remove_ai_key(provider):
+    def work():
+        tenant = auth.require_store(state.viewer(), owner_only=True)
+        return descriptions.remove_store_ai_key(
+            runtime.current().platform, tenant.id, provider, actor=state.viewer().actor
+        )
+
+    ui.act(work, done=f"{AI_NAMES[provider]} key removed.")
+
+
+def _all_fields(provider):
+    secret, required, optional = PAYMENT_FIELDS[provider]
+    return (*secret, *required, *optional)
+
+
+def _label(field, required):
+    return field.replace("_", " ").capitalize() + ("" if required else " (optional)")
 
 
 st.title("Settings")
@@ -74,11 +166,97 @@ with st.form("settings_analytics_form"):
     st.form_submit_button("Save analytics", on_click=save_analytics)
 
 st.subheader("Payments")
-# TODO(#5): connect Stripe, Square, Clover or PayPal; keys sealed per store.
-st.info("Connecting a payment provider arrives with payments.")
+with ui.reporting():
+    summary = payments.provider_summary(runtime.current().platform, tenant.id)
+    ai_keys = descriptions.list_store_ai_keys(runtime.current().platform, tenant.id)
+
+enabled = summary["providers"]
+# NOTE: with nothing connected the summary lists "manual", which cannot be
+# disconnected: it is what the storefront falls back to.
+nothing_connected = list(enabled) == ["manual"]
+st.caption(
+    "Secrets are sealed for this store and never shown again; you see their "
+    "last characters only. Enter a secret again to replace it."
+)
+for provider, hints in enabled.items():
+    name_col, hint_col, button_col = st.columns([2, 5, 2])
+    name_col.write(f"**{PAYMENT_NAMES[provider]}**")
+    hint_col.write(
+        ", ".join(f"{field}: `{hint}`" for field, hint in hints.items())
+        or "No settings."
+    )
+    if not nothing_connected:
+        button_col.button(
+            "Disconnect",
+            key=f"settings_pay_disable_{provider}",
+            on_click=disable_provider,
+            args=(provider,),
+        )
+if nothing_connected:
+    st.info(
+        "No payment provider is connected: the storefront offers payment "
+        "arranged with you (manual). Connect one below."
+    )
+if summary["clover_verification"]:
+    st.info(
+        "Clover sent a verification code to paste into its dashboard: "
+        f"`{summary['clover_verification'].get('code', '')}`."
+    )
+
+provider = st.selectbox(
+    "Provider to connect or update",
+    [p for p in payments.PROVIDERS if p != "manual"],
+    format_func=PAYMENT_NAMES.get,
+    key="settings_pay_provider",
+)
+secret_fields, required_fields, optional_fields = PAYMENT_FIELDS[provider]
+with st.form(f"settings_pay_form_{provider}"):
+    for field in secret_fields:
+        st.text_input(
+            _label(field, True), type="password", key=_payment_key(provider, field)
+        )
+    for field in (*required_fields, *optional_fields):
+        st.text_input(
+            _label(field, field in required_fields),
+            key=_payment_key(provider, field),
+            help="api_base is for sandboxes; leave it empty for the live API."
+            if field == "api_base"
+            else None,
+        )
+    st.form_submit_button(
+        f"Connect {PAYMENT_NAMES[provider]}", on_click=save_provider, args=(provider,)
+    )
+st.checkbox(
+    "Put the units back in stock when an order is refunded in full",
+    value=summary["restock_on_refund"],
+    key="settings_restock",
+    on_change=save_restock,
+)
+
 st.subheader("AI descriptions")
-# TODO(#7): AI provider keys (Anthropic, OpenAI, Google), sealed per store.
-st.info("AI provider keys arrive with AI descriptions.")
+st.caption(
+    "Your own key bills generations to your account with the provider instead "
+    "of your AI credits. A saved key is never shown again."
+)
+for ai_provider, hint in ai_keys.items():
+    name_col, hint_col, button_col = st.columns([2, 5, 2])
+    name_col.write(f"**{AI_NAMES.get(ai_provider, ai_provider)}**")
+    hint_col.write(f"key `{hint}`")
+    button_col.button(
+        "Remove",
+        key=f"settings_ai_remove_{ai_provider}",
+        on_click=remove_ai_key,
+        args=(ai_provider,),
+    )
+if not ai_keys:
+    st.caption("No key of your own: generations use the platform's, for credits.")
+with st.form("settings_ai_form"):
+    st.selectbox(
+        "Provider", list(AI_NAMES), format_func=AI_NAMES.get, key="settings_ai_provider"
+    )
+    st.text_input("API key", type="password", key="settings_ai_key")
+    st.form_submit_button("Save AI key", on_click=save_ai_key)
+
 st.subheader("Storefront look")
 # TODO(#4): logo, colours and home page text of the storefront.
 st.info("Choosing how your storefront looks arrives with the storefront.")
