@@ -97,14 +97,19 @@ def add_image(tenant, product_id, data, *, alt_text=None, position=None):
         ).fetchone()[0]  # fmt: skip
 
 
-def image_bytes(tenant, image_id, *, thumbnail=False):
-    """(bytes, content type, sha256) of a stored image of an active product."""
+def image_bytes(tenant, image_id, *, thumbnail=False, published_only=False):
+    """(bytes, content type, sha256) of a stored image.
+
+    With ``published_only`` (the storefront), only images of active products:
+    a draft's pictures stay private until the owner publishes it.
+    """
     column = "thumbnail" if thumbnail else "data"
+    status = "AND p.status = 'active'" if published_only else ""
     with tenant.connection() as conn:
         row = conn.execute(
             f"""SELECT i.{column}, i.content_type, i.sha256 FROM product_images i
                 JOIN products p ON p.id = i.product_id
-                WHERE i.id = %s AND i.fetch_status = 'stored'""",
+                WHERE i.id = %s AND i.fetch_status = 'stored' {status}""",
             (image_id,),
         ).fetchone()
     if row is None or row[0] is None:
@@ -166,7 +171,10 @@ def _open_url(url):
     # NOTE: the scheme is checked just above, so file: and ftp: never get here.
     headers = {"User-Agent": "APMTSales-images/1"}
     request = urllib.request.Request(url, headers=headers)  # noqa: S310
-    with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
+    response = urllib.request.urlopen(  # noqa: S310
+        request, timeout=FETCH_TIMEOUT
+    )
+    with response:
         data = response.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise ValueError(f"larger than {MAX_BYTES // (1024 * 1024)} MB")

@@ -15,7 +15,7 @@ class Images:
     @staticmethod
     def _send(req, resp, image_id, *, thumbnail):
         data, content_type, etag = image_bytes(
-            req.context.tenant, image_id, thumbnail=thumbnail
+            req.context.tenant, image_id, thumbnail=thumbnail, published_only=True
         )
         resp.etag = etag
         resp.cache_control = CACHE_CONTROL

@@ -70,3 +70,13 @@ def test_fetching_pending_images_records_failures(tenant):
         ).fetchall()
     assert rows[0][1] == "stored"
     assert rows[1][1] == "failed" and "connection refused" in rows[1][2]
+
+
+def test_the_storefront_asks_for_published_images_only(tenant):
+    from commerce.errors import NotFound
+
+    draft = catalogue.create_product(tenant, {"title": "Secret", "status": "draft"})
+    image_id = images.add_image(tenant, draft, png_bytes())
+    assert images.image_bytes(tenant, image_id)[0] == png_bytes()
+    with pytest.raises(NotFound):
+        images.image_bytes(tenant, image_id, published_only=True)
