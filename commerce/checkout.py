@@ -456,7 +456,7 @@ def pay_manually(tenant, token, *, order_url=None, now=None):
             )
 
         if order["status"] == "pending":
-            _sell_reserved(cur, order, now)
+            sell_reserved(cur, order, now)
             cur.execute(
                 """UPDATE orders SET status = 'paid', paid_at = %s,
                           payment_provider = %s, payment_ref = %s, updated_at = %s
@@ -467,7 +467,9 @@ def pay_manually(tenant, token, *, order_url=None, now=None):
     return get_order(tenant, token)
 
 
-def _sell_reserved(cur, order, now):
+def sell_reserved(cur, order, now):
+    """Turn an order's held reservations into sales, inside the caller's
+    transaction (manual payment here, provider payments in commerce.payments)."""
     cur.execute(
         """SELECT r.variant_id, r.location_id, sum(r.quantity)::int AS quantity
            FROM reservations r

@@ -21,10 +21,7 @@ from datetime import UTC, datetime
 from psycopg.rows import dict_row
 
 from commerce import stock
-
-# TODO(#5): checkout should export sell_reserved(cur, order, now); until the
-# storefront's module does, its private helper is shared rather than copied.
-from commerce.checkout import _sell_reserved
+from commerce.checkout import sell_reserved
 from commerce.money import from_minor_units, quantize, to_minor_units
 from commerce.payments.base import SUCCEEDED, PaymentState, order_number
 from commerce.payments.settings import read_restock
@@ -176,7 +173,7 @@ def _shortfall(order, payment):
 
 
 def _mark_paid(cur, shop, provider, order, payment, now):
-    _sell_reserved(cur, order, now)
+    sell_reserved(cur, order, now)
     cur.execute(
         """UPDATE orders SET status = 'paid', paid_at = %s, payment_provider = %s,
                   payment_ref = %s, updated_at = %s
