@@ -15,17 +15,15 @@ bare app's requests per second. Run alone: ``python -m bench storefront``.
 import argparse
 import http.client
 import json
-import math
 import re
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+from bench.load import free_port, percentile, summarise_runs
 from bench.report import figure
 from bench.timing import alternate, stop_process
 from tenancy import StoreRequest, provision_store
@@ -78,7 +76,7 @@ def run(ctx):
 
         samples = alternate(rounds, {n: measure(n) for n in targets}, warmup=0)
 
-    summary = {name: _summarise(runs) for name, runs in samples.items()}
+    summary = {name: summarise_runs(runs) for name, runs in samples.items()}
     return {
         "figures": _figures(summary),
         "tool": tool,
@@ -167,7 +165,7 @@ class _Servers:
             stop_process(process)
 
     def _start(self, name, app):
-        port = _free_port()
+        port = free_port()
         argv = [
             sys.executable,
             "-m",
@@ -201,12 +199,6 @@ def bare_app():
     app = falcon.App()
     app.add_sink(Fixed().on_get, prefix="/")
     return app
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_until_up(port, process, log_path):
@@ -335,28 +327,13 @@ def client_load(port, path, seconds, requests, connections=CONNECTIONS):
     latencies.sort()
     return {
         "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(_percentile(latencies, 50) * 1000, 3),
-        "p99_ms": round(_percentile(latencies, 99) * 1000, 3),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 3),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 3),
         "errors": errors[0],
     }
 
 
-def _percentile(ordered, p):
-    if not ordered:
-        return math.nan
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
-
-
 # -- figures ----------------------------------------------------------------------
-
-
-def _summarise(runs):
-    return {
-        "rps": round(statistics.median(r["rps"] for r in runs), 1),
-        "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
-        "p99_ms": round(statistics.median(r["p99_ms"] for r in runs), 2),
-        "errors": sum(r["errors"] for r in runs),
-    }
 
 
 def _figures(summary):

@@ -19,17 +19,16 @@ import hashlib
 import hmac
 import http.client
 import json
-import math
 import os
-import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+from bench.load import free_port, percentile, summarise_runs
 from bench.report import figure
-from bench.storefront import _free_port, _wait_until_up
+from bench.storefront import _wait_until_up
 from bench.timing import alternate, stop_process
 from tenancy import StoreRequest, provision_store
 
@@ -80,7 +79,7 @@ def run(ctx):
         samples = alternate(rounds, measures, warmup=1)
 
     applied = _count_applied(tenant)
-    summary = {name: _summarise(runs) for name, runs in samples.items()}
+    summary = {name: summarise_runs(runs) for name, runs in samples.items()}
     return {
         "figures": _figures(summary, applied, per_round * (rounds + 1)),
         "events_per_round": per_round,
@@ -183,7 +182,7 @@ class _Servers:
             stop_process(process)
 
     def _start(self, name, app):
-        port = _free_port()
+        port = free_port()
         argv = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF),
                 "--bind", f"127.0.0.1:{port}", app]  # fmt: skip
         log_path = self._folder / f"{name}.log"
@@ -323,29 +322,14 @@ def client_load(port, path, store_id, first, count, connections=CONNECTIONS):
     latencies.sort()
     return {
         "rps": round((len(latencies) - failures[0]) / elapsed, 1),
-        "p50_ms": round(_percentile(latencies, 50) * 1000, 2),
-        "p99_ms": round(_percentile(latencies, 99) * 1000, 2),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 2),
         "sent": len(latencies),
         "errors": failures[0],
     }
 
 
-def _percentile(ordered, p):
-    if not ordered:
-        return math.nan
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
-
-
 # -- figures ----------------------------------------------------------------------
-
-
-def _summarise(runs):
-    return {
-        "rps": round(statistics.median(r["rps"] for r in runs), 1),
-        "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
-        "p99_ms": round(statistics.median(r["p99_ms"] for r in runs), 2),
-        "errors": sum(r["errors"] for r in runs),
-    }
 
 
 def _figures(summary, applied, sent):
