@@ -73,10 +73,7 @@ def shopper_key(keyring):
     NOTE: derived from the oldest loaded master key, so hashes stay the same
     across key rotation for as long as that key is kept.
     """
-    # TODO(#10): the keyring has no public derive(); reading its first key
-    # here should move into tenancy.secrets with a named context.
-    master = keyring._keys[keyring.key_ids[0]]
-    return hmac.new(master, _SHOPPER_CONTEXT, hashlib.sha256).digest()
+    return keyring.derive(_SHOPPER_CONTEXT.decode(), kid=keyring.key_ids[0])
 
 
 def hmac_pads(key):

@@ -10,7 +10,6 @@ mailed, because every loaded key still verifies.
 """
 
 import base64
-import hashlib
 import hmac
 import json
 
@@ -64,12 +63,9 @@ def root_signer(config, keyring):
 
 
 def _master_key_material(keyring):
-    # TODO(#2): tenancy.secrets.Keyring should offer derive(purpose) so that no
-    # app touches the key bytes; until then this is the one place that does.
     # Newest key first: it signs; the older ones still verify.
-    keys = keyring._keys
     return [
-        hashlib.sha256(b"apmt-signing|" + keys[kid]).digest()
+        keyring.derive("storefront-signing", kid=kid)
         for kid in reversed(keyring.key_ids)
     ]
 

@@ -12,6 +12,8 @@ id, so a value copied to another store or field fails to decrypt.
 """
 
 import base64
+import hashlib
+import hmac
 import os
 import re
 import secrets as _random
@@ -76,6 +78,18 @@ class Keyring:
                 context, "does not decrypt: wrong key, or moved from another record"
             ) from None
         return plain.decode()
+
+    def derive(self, purpose, *, kid=None):
+        """A 32-byte key for one purpose (signing, hashing), never a master key.
+
+        HMAC-SHA256 of ``purpose`` under the master key ``kid`` (the current
+        one by default). Apps that sign with it pass each loaded key id in turn
+        to keep verifying what older keys signed.
+        """
+        kid = kid or self.current
+        if kid not in self._keys:
+            raise SecretUnavailable(purpose, f"master key {kid} is not loaded")
+        return hmac.new(self._keys[kid], purpose.encode(), hashlib.sha256).digest()
 
     def is_current(self, sealed):
         """True when ``sealed`` is already encrypted under the current key."""

@@ -92,3 +92,15 @@ def test_append_key_makes_a_new_current_key(tmp_path):
     keyring = Keyring.from_config(load_config({"APMT_MASTER_KEY_FILE": str(path)}))
     assert keyring.key_ids == [first, second]
     assert keyring.current == second
+
+
+def test_derived_keys_differ_by_purpose_and_by_master_key():
+    keyring = Keyring({"k1": os.urandom(32), "k2": os.urandom(32)})
+
+    signing = keyring.derive("storefront-signing")
+    assert len(signing) == 32
+    assert signing != keyring.derive("warehouse-shoppers")
+    assert signing != keyring.derive("storefront-signing", kid="k1")
+    assert signing == keyring.derive("storefront-signing", kid="k2")
+    with pytest.raises(SecretUnavailable, match="k9"):
+        keyring.derive("x", kid="k9")
