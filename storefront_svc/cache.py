@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 
 from commerce.catalogue import catalogue_version
+from storefront_svc.memo import PerStoreMemo
 
 
 class PageCache:
@@ -50,26 +51,11 @@ class PageCache:
         return len(self._values)
 
 
-class CatalogueVersions:
+class CatalogueVersions(PerStoreMemo):
     """Each store's catalogue version, read at most once per ``ttl`` seconds."""
 
     def __init__(self, *, ttl, clock=time.monotonic):
-        self._ttl = ttl
-        self._clock = clock
-        self._known = {}
-        self._lock = threading.Lock()
-
-    def get(self, tenant):
-        now = self._clock()
-        with self._lock:
-            hit = self._known.get(tenant.id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-
-        version = catalogue_version(tenant)
-        with self._lock:
-            self._known[tenant.id] = (now + self._ttl, version)
-        return version
+        super().__init__(catalogue_version, ttl=ttl, clock=clock)
 
 
 class CachedPages:

@@ -129,7 +129,7 @@ def load_storefront_config(platform_config, environ=None):
 
 
 def measurement_id(raw, name="measurement id"):
-    """A Google Analytics 4 measurement id (``G-XXXXXXX``) or None."""
+    """A Google Analytics 4 measurement id (``G-1A2B3C4``) or None."""
     text = (raw or "").strip().upper()
     if not text:
         return None

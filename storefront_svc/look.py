@@ -11,11 +11,11 @@ Looks are remembered per store for ``ttl`` seconds in each worker.
 
 import hashlib
 import re
-import threading
 import time
 from dataclasses import dataclass
 
 from storefront_svc.config import measurement_id
+from storefront_svc.memo import PerStoreMemo
 from tenancy import ConfigError
 
 DEFAULT_ACCENT = "#1f4e79"
@@ -44,26 +44,11 @@ class StoreLook:
         return hashlib.sha256(self.accent.encode()).hexdigest()[:8]
 
 
-class Looks:
+class Looks(PerStoreMemo):
     """StoreLook per store, remembered for ``ttl`` seconds."""
 
     def __init__(self, *, ttl, clock=time.monotonic):
-        self._ttl = ttl
-        self._clock = clock
-        self._known = {}
-        self._lock = threading.Lock()
-
-    def get(self, tenant):
-        now = self._clock()
-        with self._lock:
-            hit = self._known.get(tenant.id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-
-        look = load_look(tenant)
-        with self._lock:
-            self._known[tenant.id] = (now + self._ttl, look)
-        return look
+        super().__init__(load_look, ttl=ttl, clock=clock)
 
 
 def load_look(tenant):

@@ -37,7 +37,7 @@ MAX_NAME = 200
 ANALYTICS_ID = "analytics.measurement_id"
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-# Google Analytics 4 measurement ids look like G-XXXXXXXXXX.
+# Google Analytics 4 measurement ids look like G-1A2B3C4D5E.
 _MEASUREMENT_ID = re.compile(r"G-[A-Z0-9]{4,20}")
 
 

@@ -159,7 +159,7 @@ with st.form("settings_analytics_form"):
     st.text_input(
         "Google Analytics measurement id",
         value=analytics_id,
-        placeholder="G-XXXXXXXXXX",
+        placeholder="G-1A2B3C4D5E",
         key="settings_analytics",
         help="Leave empty for no analytics on your storefront.",
     )

@@ -56,7 +56,9 @@ def wait_until_up(base, process, log):
         if process.poll() is not None:
             pytest.fail(f"the admin server exited:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:  # noqa: S310
+            health = f"{base}/_stcore/health"
+            reply = urllib.request.urlopen(health, timeout=2)  # noqa: S310
+            with reply:
                 if reply.status == 200:
                     return
         except OSError:

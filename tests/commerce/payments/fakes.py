@@ -180,7 +180,8 @@ class PaypalApi:
             "purchase_units": sent["purchase_units"],
             "links": [
                 {
-                    "href": f"https://www.sandbox.paypal.com/checkoutnow?token=PPO{number}",
+                    "href": "https://www.sandbox.paypal.com/checkoutnow"
+                    f"?token=PPO{number}",
                     "rel": "payer-action",
                     "method": "GET",
                 }
