@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from streamlit.starlette import App
 
 from admin_app import runtime, security
+from admin_app.billing_routes import BillingRoutes
 from admin_app.config import load_settings
 from admin_app.routes import AuthRoutes
 from admin_app.services import unwired
@@ -42,7 +43,10 @@ def create_app(platform, *, settings=None, services=None, read_token=None):
     # GET /auth/login and /auth/logout (for st.login, which we do not use).
     return App(
         str(ENTRY_SCRIPT),
-        routes=AuthRoutes(platform, settings).routes(),
+        routes=[
+            *AuthRoutes(platform, settings).routes(),
+            *BillingRoutes(platform).routes(),
+        ],
         middleware=[Middleware(security.SecurityHeaders, csp=csp)],
         on_script_error=report_script_error,
     )

@@ -21,6 +21,7 @@ class UserError(Exception):
 def build_parser():
     from apmt import (
         analytics_commands,
+        billing_commands,
         demo_commands,
         describe_commands,
         etl_commands,
@@ -47,6 +48,7 @@ def build_parser():
     describe_commands.register(commands)
     serve_commands.register(commands)
     payments_commands.register(commands)
+    billing_commands.register(commands)
     etl_commands.register(commands)
     analytics_commands.register(commands)
     demo_commands.register(commands)

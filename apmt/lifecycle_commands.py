@@ -17,7 +17,9 @@ def register(commands):
     run.add_argument("--json", action="store_true")
     run.set_defaults(handler=run_retention)
 
-    worker = commands.add_parser("worker", help="send queued mail, in a loop")
+    worker = commands.add_parser(
+        "worker", help="send queued mail and poll billing, in a loop"
+    )
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
     worker.add_argument("--interval", type=float, default=10)
     worker.set_defaults(handler=run_worker)
@@ -70,10 +72,11 @@ def _parse_now(raw):
 
 
 def run_worker(args):
-    from tenancy.worker import run_forever, run_once
+    from tenancy.worker import poll_billing, run_forever, run_once
 
     platform = open_platform()
     if args.once:
+        poll_billing(platform)
         results = run_once(platform)
         sent = sum(s for s, _ in results.values())
         failed = sum(f for _, f in results.values())

@@ -1,8 +1,9 @@
 """``apmt worker``: the background loop that sends mail and tidies up.
 
-Each pass sends the registry's outbox and then every live store's outbox, each
-store through its own role. One store that fails (unreachable, broken) is
-logged and skipped; the others go on.
+Each pass first reads the Clover subscriptions that are due (when billing is
+set up; see ``tenancy.billing``), then sends the registry's outbox and every
+live store's outbox, each store through its own role. One store that fails
+(unreachable, broken) is logged and skipped; the others go on.
 """
 
 import logging
@@ -43,9 +44,26 @@ def run_once(platform, *, now=None):
     return results
 
 
+def poll_billing(platform, *, now=None):
+    """Read due subscriptions from Clover, when billing is set up at all."""
+    from tenancy import billing
+
+    if billing.load_settings(platform) is None:
+        return None
+    clover = billing.client(platform)
+    try:
+        return billing.poll(platform, clover=clover, now=now)
+    except billing.BillingError as exc:  # NOTE: mail must go on regardless
+        log.warning("billing poll failed: %s", exc)
+        return None
+    finally:
+        clover.close()
+
+
 def run_forever(platform, *, interval=10):
     """Run passes until interrupted, sleeping ``interval`` seconds between."""
     while True:
+        poll_billing(platform)
         results = run_once(platform)
         sent = sum(s for s, _ in results.values())
         if sent:

@@ -1,0 +1,153 @@
+"""A stub of Clover's Recurring Payments and Ecommerce APIs on 127.0.0.1.
+
+It speaks the wire format ``tenancy.clover_billing`` uses (amounts in cents,
+``elements`` lists, ``error.code`` on refusals) and keeps state like Clover:
+an idempotency key returns the charge it first made, a subscription needs a
+customer with a card, a cancelled subscription answers 404.
+"""
+
+import itertools
+import secrets
+import threading
+
+TOKEN = "platform-private-token"
+MERCHANT = "PLATFORMMID1"
+
+
+class CloverBillingApi:
+    def __init__(self, stub):
+        self.plans, self.customers, self.subscriptions = {}, {}, {}
+        self.charges, self.by_key, self.invoices = {}, {}, {}
+        self.declined = set()
+        self.fail_after_charge = False
+        # Ids unique across stubs, as the registry outlives each test's stub.
+        self._ids = (f"{secrets.token_hex(3).upper()}{n}" for n in itertools.count(1))
+        self._lock = threading.Lock()
+        sub = r"/recurring/v1/subscriptions/([A-Za-z0-9]+)"
+        stub.route("POST", r"/recurring/v1/plans", self.create_plan)
+        stub.route(
+            "POST", r"/recurring/v1/plans/([A-Za-z0-9]+)/subscriptions", self.subscribe
+        )
+        stub.route("GET", sub, self.subscription)
+        stub.route("DELETE", sub, self.cancel)
+        stub.route("GET", sub + "/invoices", self.list_invoices)
+        stub.route("POST", r"/v1/customers", self.create_customer)
+        stub.route("POST", r"/v1/charges", self.charge)
+
+    # -- what tests do to the world ---------------------------------------------
+
+    def bill(self, subscription_id, *, paid=True, attempts=0):
+        """Clover runs a billing period: an invoice, paid or failing."""
+        number = next(self._ids)
+        plan = self.plans[self.subscriptions[subscription_id]["planId"]]
+        invoice = {
+            "id": f"INV{number}",
+            "amount": plan["amount"],
+            "currency": "USD",
+            "status": "PAID" if paid else "OPEN",
+            "failedAttempts": attempts,
+            "createdTime": f"2026-12-04T00:00:{len(self.invoices.get(subscription_id, [])):02d}Z",
+        }
+        self.invoices.setdefault(subscription_id, []).append(invoice)
+        return invoice
+
+    def deactivate(self, subscription_id):
+        """What Clover does after the fifth failed attempt."""
+        self.subscriptions[subscription_id]["active"] = False
+
+    # -- routes -----------------------------------------------------------------
+
+    def _authorised(self, request):
+        return (
+            request.headers.get("authorization") == f"Bearer {TOKEN}"
+            and request.headers.get("x-clover-merchant-id") == MERCHANT
+        )
+
+    def _refuse(self, status, code, message):
+        return status, {"error": {"code": code, "message": message}}
+
+    def create_plan(self, request):
+        if not self._authorised(request):
+            return self._refuse(401, "unauthorized", "Unauthorized")
+        sent = request.json()
+        if not isinstance(sent.get("amount"), int) or sent.get("interval") != "MONTH":
+            return self._refuse(400, "invalid_request", "bad plan")
+        plan = {**sent, "id": f"PLAN{next(self._ids)}", "active": True}
+        self.plans[plan["id"]] = plan
+        return 200, plan
+
+    def subscribe(self, request):
+        if not self._authorised(request):
+            return self._refuse(401, "unauthorized", "Unauthorized")
+        sent = request.json()
+        if request.match.group(1) not in self.plans:
+            return self._refuse(404, "not_found", "no such plan")
+        if sent.get("customerId") not in self.customers:
+            return self._refuse(400, "invalid_request", "customer has no card")
+        if sent.get("collectionMethod") != "CHARGE_AUTOMATICALLY":
+            return self._refuse(400, "invalid_request", "collectionMethod")
+        made = {
+            "id": f"SUB{next(self._ids)}",
+            "planId": request.match.group(1),
+            "customerId": sent["customerId"],
+            "active": True,
+        }
+        self.subscriptions[made["id"]] = made
+        return 200, made
+
+    def subscription(self, request):
+        found = self.subscriptions.get(request.match.group(1))
+        if found is None or not self._authorised(request):
+            return self._refuse(404, "not_found", "no such subscription")
+        return 200, found
+
+    def cancel(self, request):
+        found = self.subscriptions.pop(request.match.group(1), None)
+        if found is None:
+            return self._refuse(404, "not_found", "no such subscription")
+        return 200, {}
+
+    def list_invoices(self, request):
+        if request.match.group(1) not in self.subscriptions:
+            return self._refuse(404, "not_found", "no such subscription")
+        return 200, {"elements": self.invoices.get(request.match.group(1), [])}
+
+    def create_customer(self, request):
+        sent = request.json()
+        token = sent.get("source", "")
+        if request.headers.get("authorization") != f"Bearer {TOKEN}":
+            return self._refuse(401, "unauthorized", "Unauthorized")
+        if not token.startswith("clv_") or token == "clv_invalid":
+            return self._refuse(400, "invalid_request", "Invalid card token")
+        customer = {
+            "id": f"CUST{next(self._ids)}",
+            "email": sent.get("email"),
+            "sources": {"elements": [{"brand": "VISA", "last4": token[-4:]}]},
+        }
+        self.customers[customer["id"]] = {**customer, "token": token}
+        return 200, customer
+
+    def charge(self, request):
+        sent, key = request.json(), request.headers.get("idempotency-key")
+        if not key:
+            return self._refuse(400, "invalid_request", "idempotency-key required")
+        with self._lock:
+            if key in self.by_key:
+                return 200, self.by_key[key]
+            customer = self.customers.get(sent.get("source"))
+            if customer is None:
+                return self._refuse(400, "invalid_request", "no such source")
+            if customer["token"].endswith("0002") or customer["id"] in self.declined:
+                return self._refuse(402, "card_declined", "Card is declined")
+            made = {
+                "id": f"CHG{next(self._ids)}",
+                "amount": sent["amount"],
+                "currency": sent["currency"],
+                "paid": True,
+                "status": "succeeded",
+            }
+            self.charges[made["id"]] = made
+            self.by_key[key] = made
+        if self.fail_after_charge:
+            return 503, {"message": "Service Unavailable"}
+        return 200, made
