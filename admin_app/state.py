@@ -18,6 +18,8 @@ COUNT_DIFFERENCES = "count_differences"
 """Differences of the stock count being checked, before it is applied."""
 DESCRIBE_JOB = "describe_job"
 """The bulk description job the owner last started, to follow its progress."""
+LAST_PAGE = "last_page"
+"""The page last counted as a view, so reruns of it are not counted again."""
 PRODUCTS_EDITOR = "products_editor"
 COUNT_EDITOR = "count_editor"
 

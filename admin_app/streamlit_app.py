@@ -11,6 +11,7 @@ still checks again before it calls a service (``admin_app.auth``).
 import streamlit as st
 
 from admin_app import auth, runtime, state, ui
+from tenancy import record_usage
 
 # NOTE: the views live in ``views/``, not ``pages/``: Streamlit would publish a
 # ``pages/`` folder by itself if a run ever ended before ``st.navigation``.
@@ -113,9 +114,22 @@ def run():
     st.session_state[state.VIEWER] = viewer
 
     navigation = st.navigation(build_pages(viewer))
+    count_page_view(context.platform, viewer, navigation)
     frame(viewer, refused)
     ui.show_flash()
     navigation.run()
+
+
+def count_page_view(platform, viewer, page):
+    """One usage event per page opened; reruns of the same page do not count."""
+    if viewer is None or st.session_state.get(state.LAST_PAGE) == page.url_path:
+        return
+    st.session_state[state.LAST_PAGE] = page.url_path
+    with platform.registry() as conn:
+        record_usage(
+            conn, "admin_page_view", viewer.store_id, viewer.account_id,
+            page=page.url_path or "overview", staff=viewer.is_staff,
+        )  # fmt: skip
 
 
 def _sections(sections):

@@ -23,7 +23,7 @@ from decimal import Decimal
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from commerce import stock
+from commerce import stock, usage
 from commerce.errors import InsufficientStock, InvalidInput, NotFound
 from commerce.messages import clean_email, clean_text, owner_address
 from commerce.money import quantize
@@ -455,7 +455,8 @@ def pay_manually(tenant, token, *, order_url=None, now=None):
                 "order", f"is {order['status']} and can no longer be paid"
             )
 
-        if order["status"] == "pending":
+        sold = order["status"] == "pending"
+        if sold:
             sell_reserved(cur, order, now)
             cur.execute(
                 """UPDATE orders SET status = 'paid', paid_at = %s,
@@ -464,6 +465,8 @@ def pay_manually(tenant, token, *, order_url=None, now=None):
                 (now, MANUAL, f"manual-{order['number']}", now, order["id"]),
             )
             _queue_paid_mail(conn, tenant, order, order_url, owner)
+    if sold:
+        usage.record_paid_orders(tenant, [order["id"]])
     return get_order(tenant, token)
 
 

@@ -30,11 +30,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from commerce.errors import InvalidInput, NotFound
 from commerce.messages import MAX_BODY, PRIVACY_KINDS, clean_email, clean_text
+from tenancy import DatabaseUnavailable, record_usage
 from tenancy.mail import Message, enqueue
 
 log = logging.getLogger(__name__)
@@ -124,7 +126,18 @@ def open_request(tenant, kind, email, details, client, *, now=None, new_code=Non
 
         enqueue(conn, _code_mail(tenant, request_id, email, code))
         _audit(conn, request_id, "code_sent", SYSTEM, now)
+    _count_request(tenant, kind)
     return token
+
+
+def _count_request(tenant, kind):
+    """A usage event for staff: the kind of request only, never who asked."""
+    try:
+        with tenant.platform.registry() as conn:
+            record_usage(conn, "privacy_request", tenant.id,
+                         tenant.store.account_id, request=kind)  # fmt: skip
+    except (DatabaseUnavailable, psycopg.Error) as exc:
+        log.warning("store=%s privacy request not counted: %s", tenant.id, exc)
 
 
 def verify_request(tenant, token, code, *, now=None):

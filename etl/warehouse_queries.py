@@ -187,5 +187,23 @@ def store_health(db):
     ).df()
 
 
-# TODO(#10): subscription revenue, past-due stores and Clover payment failures
-# belong here once billing writes them.
+def billing_revenue(db):
+    """What Clover collected per month, currency and kind (plans, packs)."""
+    return db.sql(
+        """SELECT date_trunc('month', paid_at)::DATE AS month, currency, kind,
+                  count(*) AS payments, sum(amount) AS amount
+           FROM billing_payments WHERE status = 'paid'
+           GROUP BY ALL ORDER BY month, currency, kind"""
+    ).df()
+
+
+def billing_trouble(db):
+    """Stores past due or suspended by billing, and failed one-off charges."""
+    return db.sql(
+        """SELECT s.store_id, s.plan, s.state, s.past_due_since, s.suspended_at,
+                  (SELECT count(*) FROM billing_payments p
+                   WHERE p.store_id = s.store_id AND p.status = 'failed')
+                   AS failed_charges
+           FROM subscriptions s WHERE s.state IN ('past_due', 'suspended')
+           ORDER BY s.past_due_since"""
+    ).df()

@@ -96,8 +96,46 @@ REGISTRY_TABLES = (
         month="at",
     ),
 )
-# TODO(#10): subscriptions, invoices and Clover payments join the registry
-# tables once billing through Clover exists.
+REGISTRY_TABLES = (
+    *REGISTRY_TABLES,
+    # NOTE: Clover's customer id and the card hint stay out: they lead to a
+    # person. The subscription id is Clover's and says nothing by itself.
+    Table(
+        "subscriptions",
+        "registry",
+        """SELECT store_id, plan, state, clover_active, past_due_since,
+                  suspended_at, cancelled_at, created_at, updated_at
+           FROM subscriptions""",
+        "store_id BIGINT, plan VARCHAR, state VARCHAR, clover_active BOOLEAN, "
+        "past_due_since TIMESTAMPTZ, suspended_at TIMESTAMPTZ, "
+        "cancelled_at TIMESTAMPTZ, created_at TIMESTAMPTZ, updated_at TIMESTAMPTZ",
+        key=("store_id",),
+        cursor="updated_at",
+    ),
+    # NOTE: small (a row per store, day and currency) and bumped in place,
+    # so it is re-read in full.
+    Table(
+        "usage_daily",
+        "registry",
+        """SELECT store_id, day, kind, currency, events, amount FROM usage_daily""",
+        "store_id BIGINT, day DATE, kind VARCHAR, currency VARCHAR, "
+        "events INTEGER, amount DECIMAL(18,4)",
+        key=("store_id", "day", "kind", "currency"),
+        month="day",
+    ),
+    Table(
+        "billing_payments",
+        "registry",
+        """SELECT id, store_id, kind, status, amount, currency, pack, credits,
+                  plan, failure <> '' AS failed_with_reason, created_at, paid_at
+           FROM billing_payments""",
+        "id BIGINT, store_id BIGINT, kind VARCHAR, status VARCHAR, "
+        "amount DECIMAL(12,2), currency VARCHAR, pack VARCHAR, credits INTEGER, "
+        "plan VARCHAR, failed_with_reason BOOLEAN, created_at TIMESTAMPTZ, "
+        "paid_at TIMESTAMPTZ",
+        cursor="greatest(created_at, paid_at)",
+    ),
+)
 
 # The shopper hash: HMAC-SHA256 written out with PostgreSQL's own sha256(), so
 # the email never leaves the store's database. {ipad} and {opad} are the
@@ -213,9 +251,8 @@ STORE_TABLES = (
     ),
 )
 # NOTE: privacy requests by kind and status only (no email, no details);
-# they are few, so they are read in full. Usage events for them are written
-# by commerce.privacy's owner, not here.
-# TODO(#10): record a "privacy_request" usage event when one is made.
+# they are few, so they are read in full. ``commerce.privacy`` also writes a
+# "privacy_request" usage event to the registry as each one is made.
 PRIVACY = Table(
     "privacy_requests",
     "store",

@@ -23,7 +23,13 @@ from tenancy.errors import (
 from tenancy.lifecycle import cancel_store, delete_store, resume_store, suspend_store
 from tenancy.platform import Platform, Tenant
 from tenancy.provisioning import StoreRequest, provision_store
-from tenancy.registry import Account, Store, record_audit, record_usage
+from tenancy.registry import (
+    Account,
+    Store,
+    count_daily,
+    record_audit,
+    record_usage,
+)
 from tenancy.slugs import normalise_slug
 
 __all__ = [
@@ -47,6 +53,7 @@ __all__ = [
     "TenancyError",
     "Tenant",
     "cancel_store",
+    "count_daily",
     "delete_store",
     "load_config",
     "normalise_slug",

@@ -130,3 +130,15 @@ def record_usage(conn, kind, store_id=None, account_id=None, quantity=1, **detai
            VALUES (%s, %s, %s, %s, %s)""",
         (kind, store_id, account_id, quantity, Jsonb(detail)),
     )
+
+
+def count_daily(conn, store_id, day, kind, amount=0, currency=""):
+    """Add one event (and ``amount``) to the store's figures for ``day``."""
+    conn.execute(
+        """INSERT INTO usage_daily (store_id, day, kind, currency, events, amount)
+           VALUES (%s, %s, %s, %s, 1, %s)
+           ON CONFLICT (store_id, day, kind, currency) DO UPDATE
+           SET events = usage_daily.events + 1,
+               amount = usage_daily.amount + EXCLUDED.amount, updated_at = now()""",
+        (store_id, day, kind, currency, amount),
+    )

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg.types.json import Jsonb
 
+from commerce import usage
 from commerce.messages import owner_address
 from commerce.payments import settlement
 from commerce.payments.base import Event
@@ -214,7 +215,7 @@ def _record_and_apply(tenant, shop, provider, events, body, headers, now):
 
 
 def _record_and_apply_once(tenant, shop, provider, events, body, headers, now):
-    results = []
+    results, paid = [], []
     with tenant.transaction() as conn:
         for event in events:
             row_id, status = _insert(conn, provider, event, body, headers)
@@ -222,7 +223,11 @@ def _record_and_apply_once(tenant, shop, provider, events, body, headers, now):
                 results.append("duplicate")
                 continue
             # The insert (or the conflict's update) holds the row's lock.
-            results.append(_apply_row(conn, shop, provider, row_id, event, now))
+            outcome = _apply_row(conn, shop, provider, row_id, event, now)
+            results.append(outcome.status)
+            if outcome.paid:
+                paid.append(outcome.order_id)
+    usage.record_paid_orders(tenant, paid)
     return results
 
 
@@ -245,11 +250,18 @@ def _apply_once(tenant, shop, provider, row_id, event, now):
         ).fetchone()[0]
         if status != "received":
             return "duplicate"
-        return _apply_row(conn, shop, provider, row_id, event, now)
+        outcome = _apply_row(conn, shop, provider, row_id, event, now)
+    if outcome.paid:
+        usage.record_paid_orders(tenant, [outcome.order_id])
+    return outcome.status
 
 
 def _apply_row(conn, shop, provider, row_id, event, now):
-    """Apply ``event`` and mark its locked inbox row; both commit together."""
+    """Apply ``event`` and mark its locked inbox row; both commit together.
+
+    Returns the settlement's Outcome; the caller counts a sale it made once
+    the transaction has committed.
+    """
     if event.type == UNPARSED:
         outcome = settlement.Outcome("flagged", note=event.note)
     else:
@@ -262,7 +274,7 @@ def _apply_row(conn, shop, provider, row_id, event, now):
            WHERE id = %s""",
         (outcome.status, now, outcome.order_id, outcome.note, row_id),
     )
-    return outcome.status
+    return outcome
 
 
 def _note(tenant, row_id, text):

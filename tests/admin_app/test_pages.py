@@ -102,3 +102,22 @@ def test_a_suspended_store_can_be_read_and_exported_not_changed(
     assert not texts(at, "error")
     open_page(at, "views/products.py")
     assert any("suspended" in e for e in texts(at, "error"))
+
+
+def test_opening_a_page_counts_one_view_and_reruns_do_not(
+    admin, browser, owner, platform
+):
+    def views():
+        with platform.registry() as conn:
+            return conn.execute(
+                """SELECT detail->>'page' FROM usage_events
+                   WHERE kind = 'admin_page_view' AND account_id = %s ORDER BY id""",
+                (owner.account_id,),
+            ).fetchall()
+
+    at = app_for(browser, owner.token).run()
+    at.run()
+    open_page(at, "views/stock.py")
+    at.run()
+
+    assert [page for (page,) in views()] == ["overview", "stock"]
