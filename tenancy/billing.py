@@ -290,6 +290,7 @@ def subscribe(platform, store_id, plan_code, *, clover, card_token=None,
             f"store {store.slug!r} is {store.status}; reactivate it first"
         )
     state = row.get("state", "active")
+    _check_fits(platform, store, plan)
 
     if not plan.paid:
         if row.get("clover_subscription_id"):
@@ -659,6 +660,27 @@ def _ensure_clover_plan(platform, clover, plan):
             "UPDATE plans SET clover_plan_id = %s WHERE code = %s", (made, plan.code)
         )
     return made
+
+
+def _check_fits(platform, store, plan):
+    """Refuse a plan whose limits the store's catalogue already exceeds."""
+    # TODO(#10): the limits are checked when the plan changes; creating
+    # products and locations past them is not refused yet.
+    with platform.tenant(store.id).connection() as conn:
+        products, locations = conn.execute(
+            """SELECT (SELECT count(*) FROM products WHERE status <> 'archived'),
+                      (SELECT count(*) FROM locations WHERE archived_at IS NULL)"""
+        ).fetchone()
+    checks = (
+        (products, plan.max_products, "products"),
+        (locations, plan.max_locations, "locations"),
+    )
+    for have, limit, what in checks:
+        if limit is not None and have > limit:
+            raise BillingError(
+                f"the {plan.name} plan allows {limit} {what} and the store has "
+                f"{have}; archive some first or choose a larger plan"
+            )
 
 
 def _owner(conn, store):

@@ -39,6 +39,7 @@ class CloverBillingApi:
     def bill(self, subscription_id, *, paid=True, attempts=0):
         """Clover runs a billing period: an invoice, paid or failing."""
         number = next(self._ids)
+        earlier = len(self.invoices.get(subscription_id, []))
         plan = self.plans[self.subscriptions[subscription_id]["planId"]]
         invoice = {
             "id": f"INV{number}",
@@ -46,7 +47,7 @@ class CloverBillingApi:
             "currency": "USD",
             "status": "PAID" if paid else "OPEN",
             "failedAttempts": attempts,
-            "createdTime": f"2026-12-04T00:00:{len(self.invoices.get(subscription_id, [])):02d}Z",
+            "createdTime": f"2026-12-04T00:00:{earlier:02d}Z",
         }
         self.invoices.setdefault(subscription_id, []).append(invoice)
         return invoice

@@ -377,3 +377,16 @@ def test_billing_settings_are_checked_and_sealed(platform):
 
     with platform.registry() as conn:
         conn.execute("DELETE FROM platform_secrets WHERE name = 'clover_billing'")
+
+
+def test_a_plan_smaller_than_the_catalogue_is_refused(platform, tenant, clover):
+    with tenant.transaction() as conn:
+        conn.execute(
+            """INSERT INTO locations (name)
+               SELECT 'Shelf ' || n FROM generate_series(1, 3) n"""
+        )
+
+    with pytest.raises(billing.BillingError, match="allows 1 locations.*has 4"):
+        billing.subscribe(platform, tenant.id, "free", clover=clover)
+    billing.subscribe(platform, tenant.id, "growth", clover=clover, card_token=CARD)
+    assert platform.store(tenant.id).plan == "growth"
