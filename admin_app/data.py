@@ -174,29 +174,48 @@ def analytics_engine(store_id, timezone, _tenant):
     return analytics.StoreAnalytics(_tenant)
 
 
+_refreshed_for = {}
+"""Store id -> the version its engine last refreshed for (shared by sessions)."""
+
+
+def _engine_at(store_id, version, tenant):
+    """The store's engine, refreshed first when the store changed since.
+
+    ``version`` moves with every sale (a sale changes stock), so figures
+    follow a new order at once instead of after the engine's own max age.
+    """
+    engine = analytics_engine(store_id, tenant.store.timezone, tenant)
+    if _refreshed_for.get(store_id) != version:
+        engine.refresh()
+        _refreshed_for[store_id] = version
+    return engine
+
+
 @st.cache_data(ttl=60, max_entries=500, show_spinner=False)
-def analytics_overview(store_id, start, end, days, location_id, _tenant):
+def analytics_overview(store_id, version, start, end, days, location_id, _tenant):
     """Every figure of ``start``..``end``; a missing end is the store's today,
     a missing start ``days`` days before the end."""
     _same_store(store_id, _tenant)
-    engine = analytics_engine(store_id, _tenant.store.timezone, _tenant)
+    engine = _engine_at(store_id, version, _tenant)
     period = engine.period(start, end, days)
     return engine.overview(period, location_id=location_id)
 
 
 @st.cache_data(ttl=60, max_entries=500, show_spinner=False)
-def analytics_sales_by(store_id, start, end, dimension, _tenant):
+def analytics_sales_by(store_id, version, start, end, dimension, _tenant):
     """The whole breakdown table of one dimension, for showing and download."""
     _same_store(store_id, _tenant)
-    engine = analytics_engine(store_id, _tenant.store.timezone, _tenant)
+    engine = _engine_at(store_id, version, _tenant)
     return engine.sales_by(engine.period(start, end), dimension)
 
 
 @st.cache_data(ttl=60, max_entries=500, show_spinner=False)
-def analytics_inventory(store_id, start, end, location_id, vendors, types, _tenant):
+def analytics_inventory(
+    store_id, version, start, end, location_id, vendors, types, _tenant
+):
     """Every variant's inventory figures, of the vendors and types chosen."""
     _same_store(store_id, _tenant)
-    engine = analytics_engine(store_id, _tenant.store.timezone, _tenant)
+    engine = _engine_at(store_id, version, _tenant)
     rows = engine.inventory(engine.period(start, end), location_id=location_id)
     if vendors:
         rows = rows[rows["vendor"].isin(vendors)]

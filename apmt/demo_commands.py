@@ -76,6 +76,7 @@ def ensure_demo_store(platform):
                 business_name="Online Retail UK",
                 currency="GBP",
                 timezone="Europe/London",
+                plan="growth",
             ),
         )
         print(f"demo store: created {store.slug} (id {store.id})")

@@ -140,7 +140,7 @@ def _import(sandbox, importer, path, dry_run):
     """One import into a fresh, empty store."""
     platform = sandbox.platform
     store = provision_store(
-        platform, StoreRequest(_slug(), "Bench", "bench@example.com")
+        platform, StoreRequest(_slug(), "Bench", "bench@example.com", plan="growth")
     )
     tenant = platform.tenant(store.id)
     seconds = time_call(importer, tenant, path, dry_run=dry_run)

@@ -56,7 +56,10 @@ def run(ctx):
     store = provision_store(
         sandbox.platform,
         StoreRequest(
-            slug=SLUG, display_name="Bench Shop", owner_email="owner@bench.test"
+            slug=SLUG,
+            display_name="Bench Shop",
+            owner_email="owner@bench.test",
+            plan="growth",
         ),
     )
     tenant = sandbox.platform.tenant(store.id)

@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 
 from commerce.errors import Conflict, InvalidInput, NotFound
 from commerce.html import sanitise_html
+from commerce.limits import check_room
 from commerce.money import parse_amount
 
 STATUSES = ("draft", "active", "archived")
@@ -132,6 +133,7 @@ def create_product(tenant, fields, variants=(), *, actor="owner"):
     ]
 
     with tenant.transaction() as conn:
+        check_room(conn, tenant, products=1)
         try:
             product_id = _insert("products", values, conn)
             for position, row in enumerate(variant_rows, start=1):

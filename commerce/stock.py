@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import psycopg
 
 from commerce.errors import InsufficientStock, InvalidInput, NotFound
+from commerce.limits import check_room
 
 MOVEMENT_KINDS = (
     "received", "sold", "returned", "adjusted", "counted", "transferred", "imported",
@@ -72,6 +73,7 @@ def create_location(tenant, name):
     if not name:
         raise InvalidInput("location name", "is required")
     with tenant.transaction() as conn:
+        check_room(conn, tenant, locations=1)
         try:
             return conn.execute(
                 "INSERT INTO locations (name) VALUES (%s) RETURNING id", (name,)

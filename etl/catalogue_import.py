@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from commerce.errors import InsufficientStock
 from commerce.html import sanitise_html
+from commerce.limits import check_room
 from commerce.stock import default_location, move
 from etl.parsing import parse_products
 from etl.reports import file_digest, from_parse
@@ -58,6 +59,7 @@ def import_products(tenant, path, *, format="auto", mapping=None, encoding=None,
 
     with tenant.connection() as conn:
         plan = _plan(conn, result.records, report)
+        check_room(conn, tenant, products=len(plan.new_products))
     _count(report, plan)
     if dry_run or not _has_work(plan):
         _log(tenant, report, started)

@@ -9,6 +9,7 @@ named in the file that the store lacks are created when the import is applied.
 import logging
 import time
 
+from commerce.limits import check_room
 from commerce.stock import CountLine, location_by_name, record_count
 from etl.parsing import parse_stock
 from etl.reports import file_digest, from_parse
@@ -69,6 +70,9 @@ def import_stock(tenant, path, *, format="auto", mapping=None, encoding=None,
         lines.append((variant_id, key[1], record))
 
     report.details = {"locations_to_create": sorted(new_locations)}
+    if new_locations:
+        with tenant.connection() as conn:
+            check_room(conn, tenant, locations=len(new_locations))
     changes = report.created + report.updated
     if dry_run or not changes:
         _log(tenant, report, started)

@@ -88,7 +88,9 @@ def create_app(config, platform):
     )
     links = NewsletterLinks(config.platform.store_url, signer.derive("newsletter"))
     hold = timedelta(minutes=config.reservation_minutes)
-    providers = Providers(platform)
+    # A provider the owner connects is offered as soon as the store's other
+    # settings would show, not up to half a minute later on some workers.
+    providers = Providers(platform, ttl=config.store_cache_seconds)
     _add_store_routes(app, views, pages, cart_cookie, links, hold, config, providers)
     _add_platform_routes(app, views)
     app.add_route("/static/{name}", StaticFiles(STATIC_DIR))

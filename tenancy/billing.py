@@ -215,6 +215,18 @@ def list_plans(platform):
         return cur.fetchall()
 
 
+def plan_limits(platform, code):
+    """The plan ``code`` (with its limits), or None when there is no such plan."""
+    with platform.registry() as conn, conn.cursor(row_factory=class_row(Plan)) as cur:
+        cur.execute(
+            """SELECT code, name, monthly_price, currency, max_products,
+                      max_locations, monthly_ai_credits, clover_plan_id
+               FROM plans WHERE code = %s""",
+            (code,),
+        )
+        return cur.fetchone()
+
+
 def list_packs(platform):
     with platform.registry() as conn, conn.cursor(row_factory=class_row(Pack)) as cur:
         cur.execute(
@@ -664,8 +676,8 @@ def _ensure_clover_plan(platform, clover, plan):
 
 def _check_fits(platform, store, plan):
     """Refuse a plan whose limits the store's catalogue already exceeds."""
-    # TODO(#10): the limits are checked when the plan changes; creating
-    # products and locations past them is not refused yet.
+    # NOTE: creating past a limit is refused by commerce.limits; this is
+    # the other door, a store moving to a plan it has already outgrown.
     with platform.tenant(store.id).connection() as conn:
         products, locations = conn.execute(
             """SELECT (SELECT count(*) FROM products WHERE status <> 'archived'),

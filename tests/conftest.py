@@ -112,6 +112,9 @@ def make_store(platform):
 
     def make(slug=None, **fields):
         slug = slug or f"s{secrets.token_hex(4)}"
+        # NOTE: tests import whole real catalogues; the plans' limits have
+        # tests of their own, on stores that ask for a smaller plan.
+        fields.setdefault("plan", "growth")
         request = StoreRequest(
             slug=slug,
             display_name=fields.pop("display_name", slug.title()),

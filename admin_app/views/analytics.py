@@ -63,6 +63,7 @@ def shown(value, figure):
 st.title("Analytics")
 tenant = ui.open_store(owner_only=True, allow_closed=True)
 currency = tenant.store.currency
+version = data.version(tenant)
 today = datetime.now(ZoneInfo(tenant.store.timezone)).date()
 
 with ui.reporting():
@@ -89,10 +90,10 @@ start, end = dates
 
 with ui.reporting():
     result = data.analytics_overview(
-        tenant.id, start, end, None, location_id, _tenant=tenant
+        tenant.id, version, start, end, None, location_id, _tenant=tenant
     )
     every_row = data.analytics_inventory(
-        tenant.id, start, end, location_id, (), (), _tenant=tenant
+        tenant.id, version, start, end, location_id, (), (), _tenant=tenant
     )
 period = result.period
 comparison = result.comparison
@@ -116,7 +117,7 @@ st.caption(
 
 with ui.reporting():
     rows = data.analytics_inventory(
-        tenant.id, start, end, location_id, tuple(vendors), tuple(types),
+        tenant.id, version, start, end, location_id, tuple(vendors), tuple(types),
         _tenant=tenant,
     )  # fmt: skip
 
@@ -148,7 +149,7 @@ with breakdown_tab:
     )
     with ui.reporting():
         frame = data.analytics_sales_by(
-            tenant.id, start, end, dimension, _tenant=tenant
+            tenant.id, version, start, end, dimension, _tenant=tenant
         )
     chosen = {"vendor": vendors, "product_type": types}.get(dimension)
     if chosen:

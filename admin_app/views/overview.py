@@ -60,7 +60,9 @@ days = period_col.selectbox(
 )
 grain = grain_col.radio("Group by", GRAINS, horizontal=True, key="overview_grain")
 with ui.reporting():
-    result = data.analytics_overview(tenant.id, None, None, days, None, _tenant=tenant)
+    result = data.analytics_overview(
+        tenant.id, data.version(tenant), None, None, days, None, _tenant=tenant
+    )
 
 comparison = result.comparison
 st.caption(

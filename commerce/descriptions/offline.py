@@ -48,8 +48,10 @@ def _description(facts, tone, length):
     ]
     if option_items and length != "short":
         parts["options"] = f"<ul>{''.join(option_items)}</ul>"
-    if length == "long" and facts.get("description"):
-        parts["about"] = f"<p>{html.escape(_clip(facts['description'], 1500))}</p>"
+    if length != "short" and facts.get("description"):
+        # NOTE: the owner's own words are the best facts the template has.
+        about = _clip(facts["description"], 1500 if length == "long" else 600)
+        parts["about"] = f"<p>{html.escape(about)}</p>"
     if length == "long" and facts.get("tags"):
         parts["range"] = (
             f"<p>Part of our {html.escape(_join(facts['tags']))} range.</p>"
@@ -73,7 +75,9 @@ def _intro(facts, tone):
     if facts.get("vendor"):
         sentence += f" by {facts['vendor']}"
     if facts.get("product_type"):
-        sentence += f", a {facts['product_type'].lower()} made to be used and enjoyed"
+        kind = facts["product_type"].lower()
+        article = "an" if kind[:1] in "aeiou" else "a"
+        sentence += f", {article} {kind} made to be used and enjoyed"
     return sentence + "."
 
 

@@ -164,6 +164,6 @@ def test_support_staff_see_the_overview_but_not_analytics(
 def test_cached_analytics_refuse_a_mismatched_store(admin, owner, other_owner):
     mine, theirs = owner.tenant, other_owner.tenant
     with pytest.raises(ValueError, match="is not tenant"):
-        data.analytics_overview(mine.id, None, None, 30, None, _tenant=theirs)
+        data.analytics_overview(mine.id, 1, None, None, 30, None, _tenant=theirs)
     with pytest.raises(ValueError, match="is not tenant"):
-        data.analytics_inventory(mine.id, None, None, None, (), (), _tenant=theirs)
+        data.analytics_inventory(mine.id, 1, None, None, None, (), (), _tenant=theirs)

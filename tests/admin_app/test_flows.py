@@ -397,7 +397,7 @@ def test_the_store_list_shows_status_and_plan(admin, browser, staff, owner):
 
     stores = at.dataframe[0].value
     row = stores[stores["id"] == owner.tenant.id].iloc[0]
-    assert (row["status"], row["plan"]) == ("active", "free")
+    assert (row["status"], row["plan"]) == ("active", owner.tenant.store.plan)
     assert "email" not in stores.columns
 
 

@@ -100,6 +100,22 @@ def test_checkout_reserves_then_manual_payment_completes(shopper, shop):
     assert (level.on_hand, level.reserved) == (7, 0)
 
 
+def test_a_provider_connected_meanwhile_is_offered_at_once(shopper, shop, platform):
+    from commerce.payments import configure_provider
+
+    shopper.get("/products/green-tea")
+    add(shopper, variant(shop, "TEA-G"))
+    shopper.get("/checkout")
+    order_path = shopper.post("/checkout", CUSTOMER).headers["location"]
+    assert "Complete order with manual payment" in shopper.get(order_path).text
+
+    stripe = {"secret_key": "sk_test_0123456789abcdef", "webhook_secret": "whsec_1"}
+    configure_provider(platform, shop.id, "stripe", stripe)
+
+    # The app caches stores for store_cache_seconds, which the tests set to 0.
+    assert "Pay with Stripe" in shopper.get(order_path).text
+
+
 def test_checkout_errors_show_the_form_again_with_the_input(shopper, shop):
     shopper.get("/products/green-tea")
     add(shopper, variant(shop, "TEA-B"), 2)

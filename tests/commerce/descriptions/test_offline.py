@@ -60,3 +60,14 @@ def test_it_is_labelled_as_the_offline_writer_and_costs_nothing():
     writer = OfflineWriter()
     assert "Offline" in writer.label and "no AI" in writer.label
     assert not writer.paid
+
+
+def test_the_article_fits_the_product_type_and_medium_keeps_the_owners_words():
+    facts = {**FACTS, "product_type": "Outdoor planter"}
+
+    texts, _ = write(facts, length="medium")
+
+    assert "an outdoor planter made to be used" in texts.description_html
+    assert "Hand thrown &lt;and&gt; glazed." in texts.description_html
+    short, _ = write(facts, length="short")
+    assert "Hand thrown" not in short.description_html
