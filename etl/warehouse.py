@@ -3,10 +3,14 @@
 ``build_warehouse`` copies the registry and every store database through
 ``COPY (SELECT ...) TO STDOUT`` into CSV spool files, and loads those into
 DuckDB with the column types of ``etl.warehouse_tables``, so amounts keep
-their exact decimals and dates their time zone. Several stores are copied at
-a time, each loaded through its own DuckDB cursor in one transaction. A store
-that fails is reported and skipped, and its watermarks stay where they were,
-so the next run picks it up again.
+their exact decimals and dates their time zone. Several stores are read at a
+time; then each table is loaded for every store at once, in one DuckDB
+transaction (one ``read_csv`` over all the stores' files, which DuckDB reads
+in parallel), since a statement per store and table is what a build of many
+small stores would otherwise spend its time on. A store that cannot be read
+is reported and skipped, and its watermarks stay where they were, so the next
+run picks it up again; should the combined load fail, the stores are loaded
+one by one so that one bad store costs only itself.
 
 Each run is incremental: ``_watermarks`` keeps, per store and table, the
 highest cursor loaded, and only rows past it are read. ``full=True`` drops
@@ -103,26 +107,34 @@ def build_warehouse(platform, out=None, *, jobs=DEFAULT_JOBS, full=False,
 
     db = open_warehouse(result.path, full=full)
     spool = Path(tempfile.mkdtemp(prefix="spool-", dir=out))
-    touched, copied = [], 0
+    extracted = {}
     try:
         marks = read_watermarks(db)
-        copy_registry(platform, db, spool, marks, result)
+        step = time.perf_counter()
+        registry_rows = copy_registry(platform, db, spool, marks, result)
+        _log_step("all", "registry", registry_rows, step)
+        step = time.perf_counter()
         with _progress(progress, len(stores)) as advance:
-            for store_id, outcome in copy_stores(
-                platform, db, stores, spool, marks, pads, jobs, result
+            for store_id, outcome in extract_stores(
+                platform, stores, spool, marks, pads, jobs
             ):
                 if isinstance(outcome, str):
                     result.failed[store_id] = outcome
-                elif outcome:
-                    touched.append(store_id)
-                copied += 1
+                else:
+                    extracted[store_id] = outcome
                 advance()
+        _log_step("all", "extract", len(extracted), step)
+        step = time.perf_counter()
+        touched = load_stores(db, extracted, marks, result)
+        _log_step("all", "load", len(touched), step)
+        step = time.perf_counter()
         export_parquet(db, out, touched)
+        _log_step("all", "export", None, step)
     finally:
         db.close()
         shutil.rmtree(spool, ignore_errors=True)
 
-    result.stores = copied - len(result.failed)
+    result.stores = len(stores) - len(result.failed)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -246,7 +258,8 @@ def _columns(table):
 
 
 def copy_registry(platform, db, spool, marks, result):
-    """Copy the registry tables; they are few and small, so one at a time."""
+    """Copy the registry tables, few and small, one at a time; return rows."""
+    total = 0
     with psycopg.connect(_registry_dsn(platform)) as conn:
         conn.execute("SET TimeZone = 'UTC'")
         for table in REGISTRY_TABLES:
@@ -256,53 +269,149 @@ def copy_registry(platform, db, spool, marks, result):
             mark = marks.get((REGISTRY, table.name))
             rows = load_table(db, table, path, REGISTRY, mark)
             result.rows[table.name] = result.rows.get(table.name, 0) + rows
+            total += rows
             _log_step("registry", f"copy_{table.name}", rows, started)
+    return total
 
 
-def copy_stores(platform, db, stores, spool, marks, pads, jobs, result):
-    """Copy every store, ``jobs`` at a time; yield (store id, rows or error)."""
+def extract_stores(platform, stores, spool, marks, pads, jobs):
+    """Spool every store, ``jobs`` at a time; yield (store id, files or error)."""
+    for table in STORE_TABLES:
+        (spool / table.name).mkdir(exist_ok=True)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {
-            pool.submit(copy_store, platform, db, store, spool, marks, pads): store
+            pool.submit(extract_store, platform, store, spool, marks, pads): store
             for store in stores
         }
         for future in as_completed(futures):
             store = futures[future]
             try:
-                counts = future.result()
+                yield store.id, future.result()
             except Exception as exc:  # noqa: BLE001 - reported, the rest go on
                 log.warning("etl store=%s failed: %s", store.id, _first_line(exc))
                 yield store.id, _first_line(exc)
-                continue
-            for name, rows in counts.items():
-                result.rows[name] = result.rows.get(name, 0) + rows
-            yield store.id, sum(counts.values())
-
-
-def copy_store(platform, db, store, spool, marks, pads):
-    """Extract one store and load it; return rows per table.
-
-    NOTE: each worker loads through its own DuckDB cursor, in its own
-    transaction, so stores are loaded side by side as well as read.
-    """
-    files = extract_store(platform, store, spool, marks, pads)
-    with db.cursor() as cursor:
-        return load_store(cursor, store.id, files)
 
 
 def extract_store(platform, store, spool, marks, pads):
-    """Spool each store table past its mark; return [(table, path, mark, secs)]."""
+    """Spool each store table past its mark; return {table name: path}."""
     ipad, opad = pads
-    files = []
-    with psycopg.connect(platform.store_dsn(store)) as conn:
-        conn.execute("SET TimeZone = 'UTC'")
+    files = {}
+    own = {t.name: marks.get((store.id, t.name)) for t in STORE_TABLES}
+    with psycopg.connect(platform.store_dsn(store), options="-c TimeZone=UTC") as conn:
+        # NOTE: most stores change little between runs; one probe spares
+        # them a COPY per unchanged table.
+        changed = changed_tables(conn, STORE_TABLES, own, ipad=ipad, opad=opad)
         for table in STORE_TABLES:
             started = time.perf_counter()
-            path = spool / f"{store.id}-{table.name}.csv"
-            mark = marks.get((store.id, table.name))
-            extract_table(conn, table, path, mark, ipad=ipad, opad=opad)
-            files.append((table, path, mark, time.perf_counter() - started))
+            path = spool / table.name / f"{int(store.id)}.csv"
+            if table.name in changed:
+                extract_table(conn, table, path, own[table.name],
+                              ipad=ipad, opad=opad)  # fmt: skip
+            else:
+                path.touch()
+            files[table.name] = path
+            _log_step(store.id, f"copy_{table.name}", None, started)
     return files
+
+
+def load_stores(db, extracted, marks, result):
+    """Load the spooled stores, every table in one go; return the stores touched.
+
+    Rows are counted into ``result`` only once their transaction commits.
+    """
+    if not extracted:
+        return []
+    counts, touched = {}, set()
+    try:
+        db.execute("BEGIN")
+        for table in STORE_TABLES:
+            paths = {
+                store_id: files[table.name] for store_id, files in extracted.items()
+            }
+            rows, stores = load_batch(db, table, paths, marks)
+            counts[table.name] = rows
+            touched |= stores
+        db.execute("COMMIT")
+    except duckdb.Error as exc:
+        db.execute("ROLLBACK")
+        log.warning("etl combined load failed, store by store: %s", _first_line(exc))
+        return _load_one_by_one(db, extracted, marks, result)
+
+    for name, rows in counts.items():
+        result.rows[name] = result.rows.get(name, 0) + rows
+    return sorted(touched)
+
+
+def load_batch(db, table, paths, marks):
+    """Load one table of many stores: (rows, ids of the stores it changed)."""
+    started = time.perf_counter()
+    ids = ", ".join(str(int(store_id)) for store_id in paths)
+    touched = set()
+    if table.cursor is None:
+        touched |= {row[0] for row in db.execute(
+            f"SELECT DISTINCT store_id FROM {table.name} WHERE store_id IN ({ids})"
+        ).fetchall()}  # fmt: skip
+        db.execute(f"DELETE FROM {table.name} WHERE store_id IN ({ids})")
+
+    files = [str(path) for path in paths.values() if path.stat().st_size > 0]
+    if not files:
+        _log_step("all", f"load_{table.name}", 0, started)
+        return 0, touched
+    listed = ", ".join(f"'{name}'" for name in files)
+    types = ", ".join(f"'{name}': '{kind}'" for name, kind in table.columns)
+    db.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _stage AS
+            SELECT CAST(regexp_extract(filename, '(\\d+)\\.csv$', 1) AS BIGINT)
+                       AS store_id, * EXCLUDE (filename)
+            FROM read_csv([{listed}], columns = {{{types}}}, header = false,
+                nullstr = '', allow_quoted_nulls = false, quote = '"',
+                escape = '"', auto_detect = false, filename = true)"""
+    )
+    per_store = db.execute(
+        "SELECT store_id, count(*) FROM _stage GROUP BY store_id"
+    ).fetchall()
+    touched |= {store_id for store_id, _ in per_store}
+
+    # NOTE: a store with no watermark yet has no rows in this table (its
+    # tables and marks are committed together), so only marked stores can
+    # hold older copies of the rows read again.
+    marked = [s for s in paths if marks.get((s, table.name)) is not None]
+    if table.cursor and marked:
+        key = ", ".join(("store_id", *table.key))
+        db.execute(
+            f"""DELETE FROM {table.name}
+                WHERE store_id IN ({", ".join(str(int(s)) for s in marked)})
+                  AND ({key}) IN (SELECT ({key}) FROM _stage)"""
+        )
+    names = ", ".join(f'"{name}"' for name in table.column_names)
+    db.execute(f"INSERT INTO {table.name} SELECT store_id, {names} FROM _stage")
+    if table.cursor:
+        db.execute(
+            f"""INSERT OR REPLACE INTO _watermarks
+                SELECT store_id, '{table.name}', max({table.cursor})::VARCHAR, now()
+                FROM _stage GROUP BY store_id"""
+        )
+    rows = sum(count for _, count in per_store)
+    _log_step("all", f"load_{table.name}", rows, started)
+    return rows, touched
+
+
+def _load_one_by_one(db, extracted, marks, result):
+    touched = []
+    for store_id, files in extracted.items():
+        listed = [(t, files[t.name], marks.get((store_id, t.name)), 0)
+                  for t in STORE_TABLES]  # fmt: skip
+        try:
+            with db.cursor() as cursor:
+                counts = load_store(cursor, store_id, listed)
+        except duckdb.Error as exc:
+            result.failed[store_id] = _first_line(exc)
+            continue
+        for name, rows in counts.items():
+            result.rows[name] = result.rows.get(name, 0) + rows
+        if sum(counts.values()):
+            touched.append(store_id)
+    return touched
 
 
 def load_store(db, store_id, files):
@@ -318,13 +427,39 @@ def load_store(db, store_id, files):
     except Exception:
         db.execute("ROLLBACK")
         raise
-    for _, path, _, _ in files:
-        path.unlink(missing_ok=True)
     return {table.name: rows for table, rows in counts}
 
 
 def extract_table(conn, table, path, mark, **pads):
     """``COPY`` the rows of ``table`` past ``mark`` into a CSV file at ``path``."""
+    copy = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(
+        _past_mark(table, mark, pads)
+    )
+    with conn.cursor() as cur, open(path, "wb") as target:
+        with cur.copy(copy) as stream:
+            for chunk in stream:
+                target.write(chunk)
+
+
+def changed_tables(conn, tables, marks, **pads):
+    """Names of the ``tables`` with rows past their marks, in one round trip.
+
+    A table with no mark yet, or read in full, always counts as changed.
+    """
+    probed = [t for t in tables if t.cursor and marks.get(t.name) is not None]
+    changed = {t.name for t in tables if t not in probed}
+    if not probed:
+        return changed
+    exists = sql.SQL(", ").join(
+        sql.SQL("EXISTS ({} LIMIT 1)").format(_past_mark(t, marks[t.name], pads))
+        for t in probed
+    )
+    found = conn.execute(sql.SQL("SELECT {}").format(exists)).fetchone()
+    return changed | {t.name for t, new in zip(probed, found, strict=True) if new}
+
+
+def _past_mark(table, mark, pads):
+    """The reduced SELECT of ``table``, limited to rows past ``mark``."""
     select = sql.SQL(table.select).format(
         **{name: sql.Literal(value) for name, value in pads.items()}
     )
@@ -341,12 +476,7 @@ def extract_table(conn, table, path, mark, **pads):
                 sql.SQL(table.cursor), sql.Literal(mark)
             )
         query = query + where
-    copy = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(query)
-
-    with conn.cursor() as cur, open(path, "wb") as target:
-        with cur.copy(copy) as stream:
-            for chunk in stream:
-                target.write(chunk)
+    return query
 
 
 def _registry_dsn(platform):
