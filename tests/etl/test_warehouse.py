@@ -6,6 +6,7 @@ import secrets
 import duckdb
 import pytest
 
+from etl import warehouse
 from etl.warehouse import (
     build_warehouse,
     hash_shopper,
@@ -238,3 +239,25 @@ def test_a_failing_store_is_reported_and_the_rest_go_on(
 def test_every_table_is_created():
     names = {table.name for table in TABLES}
     assert {"orders", "order_lines", "usage_events", "credit_ledger"} <= names
+
+
+def test_a_store_whose_rows_do_not_load_costs_only_itself(
+    platform, seeded, tmp_path, monkeypatch
+):
+    bad = seeded[0].store
+    real = warehouse.extract_table
+
+    def extract_table(conn, table, path, mark, **pads):
+        real(conn, table, path, mark, **pads)
+        if table.name == "orders" and path.stem == str(bad.id):
+            path.write_text("not,a,row,of,orders\n")
+
+    monkeypatch.setattr(warehouse, "extract_table", extract_table)
+    result = build_warehouse(platform, tmp_path)
+
+    assert bad.id in result.failed
+    path = warehouse_file(tmp_path)
+    assert scalar(path, "SELECT count(*) FROM orders WHERE store_id = ?",
+                  seeded[1].id) == 3  # fmt: skip
+    assert scalar(path, "SELECT count(*) FROM order_lines WHERE store_id = ?",
+                  bad.id) == 0  # fmt: skip
