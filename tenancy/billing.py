@@ -257,6 +257,12 @@ def status(platform, store_id):
     )
 
 
+def states(platform):
+    """{store id: billing state} of every store ever billed, for staff."""
+    with platform.registry() as conn:
+        return dict(conn.execute("SELECT store_id, state FROM subscriptions"))
+
+
 def list_payments(platform, store_id, *, limit=50):
     with platform.registry() as conn:
         with conn.cursor(row_factory=class_row(Payment)) as cur:

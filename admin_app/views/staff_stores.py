@@ -1,7 +1,7 @@
 import streamlit as st
 
 from admin_app import auth, runtime, state, ui
-from tenancy import support
+from tenancy import billing, support
 
 st.title("Stores")
 try:
@@ -12,6 +12,7 @@ except auth.AccessDenied as exc:
 
 with ui.reporting():
     stores = support.list_stores(runtime.current().platform)
+    billed = billing.states(runtime.current().platform)
 status = st.multiselect(
     "Status",
     ["active", "suspended", "cancelled", "deleted", "provisioning"],
@@ -25,6 +26,7 @@ rows = [
         "name": s.display_name,
         "status": s.status,
         "plan": s.plan,
+        "billing": billed.get(s.id, "unbilled"),
         "currency": s.currency,
         "created": s.created_at,
     }
