@@ -52,6 +52,17 @@ def export_account(platform, account_id):
             "audit_log": _rows(conn, """SELECT at, actor, store_id, action
                                         FROM audit_log WHERE store_id = ANY(%s)
                                         ORDER BY at""", (ids,)),
+            "billing": _rows(conn, """SELECT store_id, plan, state, card_hint,
+                                             past_due_since, suspended_at,
+                                             cancelled_at, created_at
+                                      FROM subscriptions WHERE store_id = ANY(%s)""",
+                             (ids,)),
+            "payments": _rows(conn, """SELECT store_id, kind, status, amount,
+                                              currency, clover_ref, pack, credits,
+                                              plan, created_at, paid_at
+                                       FROM billing_payments
+                                       WHERE store_id = ANY(%s) ORDER BY created_at""",
+                              (ids,)),
             "questions": f"Write to {SECURITY_ADDRESS} for anything not listed here.",
         }  # fmt: skip
 

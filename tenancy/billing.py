@@ -412,7 +412,8 @@ def poll(platform, *, clover, now=None, force=False):
 
     A store that fails (Clover down, a bad answer) is reported in ``failed``
     and the others go on. Subscriptions read within ``POLL_EVERY`` are
-    skipped unless ``force``.
+    skipped unless ``force``, except those of stores closed meanwhile, whose
+    subscription is stopped at the next poll.
     """
     now = now or datetime.now(UTC)
     report = PollReport()
@@ -422,7 +423,8 @@ def poll(platform, *, clover, now=None, force=False):
             """SELECT s.store_id FROM subscriptions s JOIN stores st
                    ON st.id = s.store_id
                WHERE s.clover_subscription_id IS NOT NULL
-                 AND (%s OR s.polled_at IS NULL OR s.polled_at < %s)
+                 AND (%s OR s.polled_at IS NULL OR s.polled_at < %s
+                      OR st.status IN ('cancelled', 'deleted'))
                ORDER BY s.store_id""",
             (force, now - POLL_EVERY),
         ).fetchall()

@@ -392,3 +392,34 @@ def test_a_plan_smaller_than_the_catalogue_is_refused(platform, tenant, clover):
         billing.subscribe(platform, tenant.id, "free", clover=clover)
     billing.subscribe(platform, tenant.id, "growth", clover=clover, card_token=CARD)
     assert platform.store(tenant.id).plan == "growth"
+
+
+def test_an_owners_data_download_holds_their_billing(
+    platform, tenant, clover, clover_stub
+):
+    from tenancy.account_rights import export_account
+
+    billing.subscribe(platform, tenant.id, "starter", clover=clover, card_token=CARD)
+    billing.buy_credits(platform, tenant.id, "small", clover=clover)
+
+    package = export_account(platform, tenant.store.account_id)
+
+    (sub,) = package["billing"]
+    assert (sub["plan"], sub["card_hint"]) == ("starter", "VISA ending 4242")
+    (paid,) = package["payments"]
+    assert (paid["kind"], paid["credits"]) == ("credit_pack", 500)
+    assert TOKEN not in str(package) and CARD not in str(package)
+
+
+def test_deleting_the_account_stops_the_subscription_at_the_next_poll(
+    platform, tenant, clover, clover_stub
+):
+    from tenancy.account_rights import delete_account
+
+    billing.subscribe(platform, tenant.id, "starter", clover=clover, card_token=CARD)
+    billing.poll(platform, clover=clover, force=True)  # read just now
+
+    delete_account(platform, tenant.store.account_id, immediately=False)
+    billing.poll(platform, clover=clover)
+
+    assert clover_stub.subscriptions == {}
