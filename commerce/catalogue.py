@@ -151,6 +151,14 @@ def update_product(tenant, product_id, changes, *, actor="owner"):
 
     assignments = ", ".join(f"{name} = %({name})s" for name in values)
     with tenant.transaction() as conn:
+        if values.get("status") not in (None, "archived"):
+            # NOTE: bringing an archived product back counts like a new one.
+            archived = conn.execute(
+                "SELECT status = 'archived' FROM products WHERE id = %s FOR UPDATE",
+                (product_id,),
+            ).fetchone()
+            if archived and archived[0]:
+                check_room(conn, tenant, products=1)
         try:
             updated = conn.execute(
                 f"UPDATE products SET {assignments}, updated_at = now() "

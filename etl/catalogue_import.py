@@ -46,6 +46,7 @@ class _Plan:
     images: list = field(default_factory=list)  # (handle, url, alt, position)
     unchanged_products: int = 0
     unchanged_variants: int = 0
+    revived: int = 0  # archived products the file brings back
 
 
 def import_products(tenant, path, *, format="auto", mapping=None, encoding=None,
@@ -59,7 +60,7 @@ def import_products(tenant, path, *, format="auto", mapping=None, encoding=None,
 
     with tenant.connection() as conn:
         plan = _plan(conn, result.records, report)
-        check_room(conn, tenant, products=len(plan.new_products))
+        check_room(conn, tenant, products=len(plan.new_products) + plan.revived)
     _count(report, plan)
     if dry_run or not _has_work(plan):
         _log(tenant, report, started)
@@ -101,6 +102,10 @@ def _plan(conn, records, report):
             changes = _changes(values, current)
             if changes:
                 plan.changed_products.append((current["id"], changes))
+                plan.revived += (
+                    current.get("status") == "archived"
+                    and changes.get("status", "archived") != "archived"
+                )
             else:
                 plan.unchanged_products += 1
 

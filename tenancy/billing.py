@@ -23,10 +23,12 @@ a pack is credited once and only once per payment. Every paid charge gets a
 receipt by mail, queued with a dedupe key on the charge.
 """
 
+import calendar
 import json
 import logging
 import uuid
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -38,6 +40,7 @@ from tenancy.clover_billing import (
     BillingRefused,
     BillingUnavailable,
     CloverBilling,
+    Subscription,
 )
 from tenancy.errors import ConfigError, TenancyError
 from tenancy.mail import Message, enqueue
@@ -48,6 +51,7 @@ SETTINGS = "clover_billing"
 GRACE_DAYS = 7
 POLL_EVERY = timedelta(hours=1)
 RETRY_PENDING_AFTER = timedelta(minutes=2)
+_LOCK_SPACE = 0x42494C4C  # "BILL": advisory locks of billing, one per store
 _SETTING_KEYS = {
     "merchant_id": True,
     "private_token": True,
@@ -56,6 +60,7 @@ _SETTING_KEYS = {
     "ecommerce_base": False,
     "sdk_url": False,
     "grace_days": False,
+    "currency": False,
 }
 
 __all__ = [
@@ -134,6 +139,15 @@ class PollReport:
     failed: dict = field(default_factory=dict)
 
 
+class BillingBusy(BillingError):
+    """Another billing change of the same store is under way."""
+
+    def __init__(self):
+        super().__init__(
+            "another billing change for this store is under way; try again in a moment"
+        )
+
+
 # -- settings ---------------------------------------------------------------------
 
 
@@ -149,7 +163,7 @@ def configure_billing(platform, settings):
     if missing:
         raise ConfigError("billing", f"{', '.join(missing)} required")
     grace = settings.get("grace_days", GRACE_DAYS)
-    if not isinstance(grace, int) or not 1 <= grace <= 60:
+    if type(grace) is not int or not 1 <= grace <= 60:
         raise ConfigError("billing", "grace_days must be a whole number 1-60")
 
     before = load_settings(platform) or {}
@@ -248,7 +262,7 @@ def status(platform, store_id):
     return Status(
         store_id=store_id,
         plan=store.plan,
-        state=row["state"],
+        state=_state(row, store),
         card_hint=row["card_hint"],
         has_card=bool(row["clover_customer_id"]),
         past_due_since=since,
@@ -292,13 +306,21 @@ def subscribe(platform, store_id, plan_code, *, clover, card_token=None,
               actor="owner", now=None):  # fmt: skip
     """Move the store to ``plan_code``, paying through its card on file.
 
-    ``card_token`` (from Clover's hosted card form) replaces the card on file.
-    A store that is past due or suspended first pays one period now; only if
-    that charge succeeds is it reactivated. Moving to a free plan stops the
-    Clover subscription. Returns the new Status.
+    ``card_token`` (from Clover's hosted card form) becomes the card on file;
+    on the plan the store already pays for, that is all that changes. A store
+    that is past due or suspended first pays one period now, and its new
+    subscription starts a month later, so that period is charged once.
+    Moving to a free plan stops the Clover subscription. One billing change
+    runs per store at a time. Returns the new Status.
     """
     now = now or datetime.now(UTC)
     plan = _plan(platform, plan_code)
+    with _store_lock(platform, store_id):
+        _subscribe(platform, store_id, plan, clover, card_token, actor, now)
+    return status(platform, store_id)
+
+
+def _subscribe(platform, store_id, plan, clover, card_token, actor, now):
     with platform.registry() as conn:
         store = registry.get_store(conn, store_id)
         account = _owner(conn, store)
@@ -307,65 +329,98 @@ def subscribe(platform, store_id, plan_code, *, clover, card_token=None,
         raise BillingError(
             f"store {store.slug!r} is {store.status}; reactivate it first"
         )
-    state = row.get("state", "active")
+    state = _state(row, store)
     _check_fits(platform, store, plan)
+    if plan.paid:
+        _same_currency(clover, plan.currency, f"the {plan.name} plan")
 
     if not plan.paid:
         if row.get("clover_subscription_id"):
             clover.cancel_subscription(row["clover_subscription_id"])
         _save(platform, store_id, plan.code, "active", actor, now,
               clover_subscription_id=None)  # fmt: skip
-        _reactivate_if_suspended(platform, store, state, actor)
-        return status(platform, store_id)
+        _reopen_if_billing_closed(platform, store, state, actor)
+        return
 
     customer, hint = row.get("clover_customer_id"), row.get("card_hint", "")
     if card_token:
         if account is None:
             raise BillingError("this store has no owner account to bill")
-        customer, hint = clover.create_customer(
-            card_token, email=account.email, name=account.owner_name
-        )
+        if customer:
+            hint = clover.replace_card(customer, card_token)
+        else:
+            customer, hint = clover.create_customer(
+                card_token, email=account.email, name=account.owner_name
+            )
         _save(platform, store_id, row.get("plan", store.plan), state, actor, now,
               clover_customer_id=customer, card_hint=hint)  # fmt: skip
     if not customer:
         raise BillingError("add a card first: the plan is charged to a card on file")
 
-    if state in ("past_due", "suspended"):
-        charge = _one_off(platform, clover, store_id, customer, kind="settlement",
-                          amount=plan.monthly_price, currency=plan.currency,
-                          plan=plan.code, description=f"{plan.name} plan")  # fmt: skip
+    overdue = state in ("past_due", "suspended")
+    if row.get("clover_subscription_id") and row["plan"] == plan.code and not overdue:
+        return  # NOTE: already paying for this plan; a new card was all.
+
+    start = row.get("subscribe_from")
+    if overdue:
+        _, charge = _one_off(
+            platform, clover, store_id, customer, kind="settlement",
+            amount=plan.monthly_price, currency=plan.currency, plan=plan.code,
+            description=f"{plan.name} plan",
+        )  # fmt: skip
         if not charge.paid:
             raise BillingRefused(
                 f"the card was declined ({charge.failure}); the store stays "
                 f"{state.replace('_', ' ')}: try another card",
                 "card_declined",
             )
+        # The period is paid: the store is paid up whatever happens next, and
+        # the subscription that follows starts when that period ends.
+        start = _a_month_after(now)
+        _save(platform, store_id, plan.code, "active", actor, now,
+              subscribe_from=start)  # fmt: skip
+        _reopen_if_billing_closed(platform, store, state, actor)
 
-    clover_plan = plan.clover_plan_id or _ensure_clover_plan(platform, clover, plan)
     if row.get("clover_subscription_id"):
         # NOTE: the old subscription goes first: should the new one then fail,
         # the owner is asked to try again, never charged twice a month.
         clover.cancel_subscription(row["clover_subscription_id"])
-        _save(platform, store_id, row["plan"], state, actor, now,
+        _save(platform, store_id, row["plan"] if not overdue else plan.code,
+              "active" if overdue else state, actor, now,
               clover_subscription_id=None)  # fmt: skip
-    made = clover.create_subscription(clover_plan, customer)
-    try:
-        _save(platform, store_id, plan.code, "active", actor, now,
-              clover_customer_id=customer, clover_subscription_id=made.id,
-              card_hint=hint, clover_active=made.active)  # fmt: skip
-    except Exception:
-        # NOTE: a subscription nobody knows of would charge the owner monthly.
-        clover.cancel_subscription(made.id)
-        raise
-    _reactivate_if_suspended(platform, store, state, actor)
-    return status(platform, store_id)
+    _start_subscription(platform, clover, store_id, plan, customer, start, actor, now)
+
+
+def _start_subscription(platform, clover, store_id, plan, customer, start, actor,
+                        now):  # fmt: skip
+    """Subscribe the card on file to ``plan``, once even if retried.
+
+    The idempotency key is written before Clover is called and used again by
+    every retry (the owner's or the poll's) until a subscription is recorded.
+    """
+    # TODO(#10): Clover documents idempotency keys for Ecommerce charges; that
+    # the Recurring API honours one on subscriptions is still to be confirmed.
+    with platform.registry() as conn:
+        key = conn.execute(
+            """UPDATE subscriptions
+               SET pending_key = coalesce(pending_key, %s)
+               WHERE store_id = %s RETURNING pending_key""",
+            (f"apmt-subscription-{uuid.uuid4()}", store_id),
+        ).fetchone()[0]
+    clover_plan = plan.clover_plan_id or _ensure_clover_plan(platform, clover, plan)
+    made = clover.create_subscription(clover_plan, customer, start_date=start,
+                                      idempotency_key=key)  # fmt: skip
+    _save(platform, store_id, plan.code, "active", actor, now,
+          clover_subscription_id=made.id, clover_active=made.active,
+          pending_key=None, subscribe_from=None)  # fmt: skip
 
 
 def buy_credits(platform, store_id, pack_code, *, clover, actor="owner"):
     """Charge a credit pack to the card on file; return the Payment.
 
     The credits are added before this returns when the charge succeeds; a
-    declined card adds nothing and says why.
+    declined card adds nothing and says why. A purchase whose answer was
+    lost is finished, not made again, by the next one.
     """
     with platform.registry() as conn:
         store = registry.get_store(conn, store_id)
@@ -383,24 +438,29 @@ def buy_credits(platform, store_id, pack_code, *, clover, actor="owner"):
         raise BillingError("add a card first: credit packs are charged to it")
 
     code, name, pack_credits, price, currency = pack
-    charge = _one_off(platform, clover, store_id, row["clover_customer_id"],
-                      kind="credit_pack", amount=price, currency=currency,
-                      pack=code, credits=pack_credits, description=name,
-                      actor=actor)  # fmt: skip
+    _same_currency(clover, currency, f"the pack {name!r}")
+    with _store_lock(platform, store_id):
+        payment_id, charge = _one_off(
+            platform, clover, store_id, row["clover_customer_id"],
+            kind="credit_pack", amount=price, currency=currency, pack=code,
+            credits=pack_credits, description=name, actor=actor,
+        )  # fmt: skip
     if not charge.paid:
         raise BillingRefused(f"the card was declined ({charge.failure})", "declined")
-    return list_payments(platform, store_id, limit=1)[0]
+    return _payment(platform, payment_id)
 
 
 def cancel_subscription(platform, store_id, *, clover, actor="owner", now=None):
     """Stop billing and cancel the store: its data goes when retention says."""
     now = now or datetime.now(UTC)
-    with platform.registry() as conn:
-        row = _subscription(conn, store_id) or {}
-    if row.get("clover_subscription_id"):
-        clover.cancel_subscription(row["clover_subscription_id"])
-    _save(platform, store_id, "free", "cancelled", actor, now,
-          clover_subscription_id=None, cancelled_at=now)  # fmt: skip
+    with _store_lock(platform, store_id):
+        with platform.registry() as conn:
+            row = _subscription(conn, store_id) or {}
+        if row.get("clover_subscription_id"):
+            clover.cancel_subscription(row["clover_subscription_id"])
+        _save(platform, store_id, "free", "cancelled", actor, now,
+              clover_subscription_id=None, cancelled_at=now,
+              pending_key=None)  # fmt: skip
     return lifecycle.cancel_store(platform, store_id, actor=actor, now=now)
 
 
@@ -410,32 +470,46 @@ def cancel_subscription(platform, store_id, *, clover, actor="owner", now=None):
 def poll(platform, *, clover, now=None, force=False):
     """Read every live subscription from Clover and act on what changed.
 
-    A store that fails (Clover down, a bad answer) is reported in ``failed``
-    and the others go on. Subscriptions read within ``POLL_EVERY`` are
-    skipped unless ``force``, except those of stores closed meanwhile, whose
-    subscription is stopped at the next poll.
+    A store that fails (Clover down, a bad answer) is reported in ``failed``,
+    waits ``POLL_EVERY`` like the others, and the rest go on. Subscriptions
+    read within ``POLL_EVERY`` are skipped unless ``force``, except those of
+    stores closed meanwhile, whose subscription is stopped at the next poll.
+    A paid store whose subscription could not be made is subscribed here.
+    A store in the middle of a billing change is left for the next poll.
     """
     now = now or datetime.now(UTC)
     report = PollReport()
     grace = _grace(platform)
     with platform.registry() as conn:
         rows = conn.execute(
-            """SELECT s.store_id FROM subscriptions s JOIN stores st
-                   ON st.id = s.store_id
-               WHERE s.clover_subscription_id IS NOT NULL
-                 AND (%s OR s.polled_at IS NULL OR s.polled_at < %s
-                      OR st.status IN ('cancelled', 'deleted'))
+            """SELECT s.store_id FROM subscriptions s
+               JOIN stores st ON st.id = s.store_id
+               JOIN plans p ON p.code = s.plan
+               WHERE (s.clover_subscription_id IS NOT NULL
+                      AND (%s OR s.polled_at IS NULL OR s.polled_at < %s
+                           OR st.status IN ('cancelled', 'deleted')))
+                  OR (s.clover_subscription_id IS NULL AND s.state = 'active'
+                      AND p.monthly_price > 0 AND s.clover_customer_id IS NOT NULL
+                      AND st.status = 'active')
                ORDER BY s.store_id""",
             (force, now - POLL_EVERY),
         ).fetchall()
 
     for (store_id,) in rows:
         try:
-            _poll_one(platform, clover, store_id, now, grace, report)
+            with _store_lock(platform, store_id):
+                _poll_one(platform, clover, store_id, now, grace, report)
             report.checked += 1
-        except (BillingError, TenancyError) as exc:
-            report.failed[store_id] = str(exc)
-            log.warning("store=%s billing poll failed: %s", store_id, exc)
+        except BillingBusy:
+            continue
+        except Exception as exc:  # noqa: BLE001 - one store must not stop the rest
+            report.failed[store_id] = _reason(exc)
+            log.warning("store=%s billing poll failed: %s", store_id, _reason(exc))
+            with platform.registry() as conn:
+                conn.execute(
+                    "UPDATE subscriptions SET polled_at = %s WHERE store_id = %s",
+                    (now, store_id),
+                )
     _retry_pending(platform, clover, now, report)
     return report
 
@@ -449,13 +523,28 @@ def _poll_one(platform, clover, store_id, now, grace, report):
     if store.status in ("cancelled", "deleted"):
         # NOTE: a store closed by other means (staff, account deletion) must
         # not be charged again.
-        clover.cancel_subscription(sub_id)
+        if sub_id:
+            clover.cancel_subscription(sub_id)
         _save(platform, store_id, "free", "cancelled", "billing", now,
-              clover_subscription_id=None, cancelled_at=now)  # fmt: skip
+              clover_subscription_id=None, cancelled_at=now,
+              pending_key=None)  # fmt: skip
+        return
+    if sub_id is None:
+        plan = _plan(platform, row["plan"])
+        _start_subscription(platform, clover, store_id, plan,
+                            row["clover_customer_id"], row["subscribe_from"],
+                            "billing", now)  # fmt: skip
         return
 
-    remote = clover.get_subscription(sub_id)
-    invoices = clover.list_invoices(sub_id)
+    try:
+        remote = clover.get_subscription(sub_id)
+        invoices = clover.list_invoices(sub_id)
+    except BillingRefused as exc:
+        if exc.code != "not_found":
+            raise
+        # Gone at Clover (cancelled in its dashboard): nothing bills the plan
+        # any more, which is the same as Clover giving up on the card.
+        remote, invoices = Subscription(sub_id, False), []
     for invoice in invoices:
         if invoice.paid and _record_invoice(platform, store, row["plan"], invoice):
             report.receipts += 1
@@ -465,43 +554,57 @@ def _poll_one(platform, clover, store_id, now, grace, report):
         latest is not None and not latest.paid and latest.failed_attempts > 0
     )
     state, since = row["state"], row["past_due_since"]
+    seen = {"clover_active": remote.active}
     if overdue and state == "active":
-        _save(platform, store_id, row["plan"], "past_due", "billing", now,
-              past_due_since=now, clover_active=remote.active)  # fmt: skip
+        _update(platform, store_id, sub_id, now, state="past_due",
+                past_due_since=now, **seen)  # fmt: skip
         _notify(platform, store, "past_due", now + grace)
         report.past_due.append(store_id)
     elif overdue and state == "past_due" and now >= since + grace:
-        _save(platform, store_id, row["plan"], "suspended", "billing", now,
-              suspended_at=now, clover_active=remote.active)  # fmt: skip
+        _update(platform, store_id, sub_id, now, state="suspended",
+                suspended_at=now, **seen)  # fmt: skip
         if store.status == "active":
             lifecycle.suspend_store(platform, store_id, actor="billing",
                                     reason="payment past due")  # fmt: skip
         _notify(platform, store, "suspended", None)
         report.suspended.append(store_id)
     elif not overdue and state in ("past_due", "suspended"):
-        _save(platform, store_id, row["plan"], "active", "billing", now,
-              clover_active=remote.active)  # fmt: skip
-        _reactivate_if_suspended(platform, store, state, "billing")
+        _update(platform, store_id, sub_id, now, state="active",
+                past_due_since=None, suspended_at=None, **seen)  # fmt: skip
+        _reopen_if_billing_closed(platform, store, state, "billing")
         report.reactivated.append(store_id)
     else:
-        _save(platform, store_id, row["plan"], state, None, now,
-              clover_active=remote.active)  # fmt: skip
+        _update(platform, store_id, sub_id, now, **seen)
 
 
 def _retry_pending(platform, clover, now, report):
-    """Finish one-off charges whose process died between writing and recording."""
+    """Finish one-off charges whose answer was lost, with the same key.
+
+    A store closed meanwhile is not charged: its pending charges are marked
+    failed, for staff to look up at Clover should the lost answer have been
+    a success.
+    """
     with platform.registry() as conn:
         pending = conn.execute(
-            """SELECT p.id, p.store_id, s.clover_customer_id FROM billing_payments p
+            """SELECT p.id, p.store_id, p.kind, s.clover_customer_id, st.status
+               FROM billing_payments p
                JOIN subscriptions s USING (store_id)
+               JOIN stores st ON st.id = p.store_id
                WHERE p.status = 'pending' AND p.created_at < %s
                ORDER BY p.id""",
             (now - RETRY_PENDING_AFTER,),
         ).fetchall()
-    for payment_id, store_id, customer in pending:
+    for payment_id, store_id, kind, customer, store_status in pending:
+        open_for = ("active",) if kind == "credit_pack" else ("active", "suspended")
+        if store_status not in open_for:
+            _close_pending(platform, payment_id, f"store {store_status}; not charged")
+            continue
         try:
-            _charge_payment(platform, clover, payment_id, customer)
+            with _store_lock(platform, store_id):
+                _charge_payment(platform, clover, payment_id, customer)
             report.settled += 1
+        except BillingBusy:
+            continue
         except BillingError as exc:
             report.failed[store_id] = str(exc)
 
@@ -512,17 +615,31 @@ def _retry_pending(platform, clover, now, report):
 def _one_off(platform, clover, store_id, customer, *, kind, amount, currency,
              description, plan=None, pack=None, credits=None,
              actor="owner"):  # fmt: skip
-    key = f"apmt-{kind}-{uuid.uuid4()}"
+    """Charge once: (payment id, Charge). A pending charge of the same thing
+    (its answer lost) is finished with its own key instead of made again."""
     with platform.registry() as conn:
-        (payment_id,) = conn.execute(
-            """INSERT INTO billing_payments (store_id, kind, status, amount,
-                   currency, idempotency_key, pack, credits, plan)
-               VALUES (%s, %s, 'pending', %s, %s, %s, %s, %s, %s) RETURNING id""",
-            (store_id, kind, amount, currency, key, pack, credits, plan),
+        found = conn.execute(
+            """SELECT id FROM billing_payments
+               WHERE store_id = %s AND kind = %s AND status = 'pending'
+                 AND pack IS NOT DISTINCT FROM %s AND plan IS NOT DISTINCT FROM %s
+               ORDER BY id LIMIT 1""",
+            (store_id, kind, pack, plan),
         ).fetchone()
-        registry.record_audit(conn, actor, f"billing.{kind}", store_id,
-                              amount=str(amount), currency=currency)  # fmt: skip
-    return _charge_payment(platform, clover, payment_id, customer, description)
+        if found is None:
+            found = conn.execute(
+                """INSERT INTO billing_payments (store_id, kind, status, amount,
+                       currency, idempotency_key, pack, credits, plan)
+                   VALUES (%s, %s, 'pending', %s, %s, %s, %s, %s, %s)
+                   RETURNING id""",
+                (store_id, kind, amount, currency, f"apmt-{kind}-{uuid.uuid4()}",
+                 pack, credits, plan),
+            ).fetchone()  # fmt: skip
+            registry.record_audit(conn, actor, f"billing.{kind}", store_id,
+                                  amount=str(amount), currency=currency)  # fmt: skip
+    payment_id = found[0]
+    return payment_id, _charge_payment(
+        platform, clover, payment_id, customer, description
+    )
 
 
 def _charge_payment(platform, clover, payment_id, customer, description=None):
@@ -538,6 +655,13 @@ def _charge_payment(platform, clover, payment_id, customer, description=None):
     charge = clover.charge(amount, currency, customer,
                            description=description or kind.replace("_", " "),
                            idempotency_key=key)  # fmt: skip
+    if charge.paid and (charge.amount, charge.currency) != (amount, currency):
+        # NOTE: never credit what was not paid as asked; staff sort it out.
+        log.warning("payment=%s Clover charged another amount", payment_id)
+        charge = replace(charge, paid=False, failure=(
+            f"Clover charged {charge.amount} {charge.currency} instead of "
+            f"{amount} {currency}; write to support"
+        ))  # fmt: skip
     if charge.paid and kind == "credit_pack":
         credits.credit_pack(platform, store_id, pack_credits, f"clover:{charge.id}")
 
@@ -557,6 +681,28 @@ def _charge_payment(platform, clover, payment_id, customer, description=None):
             what = description or kind
             _queue_receipt(conn, store, charge.id, what, amount, currency)
     return charge
+
+
+def _close_pending(platform, payment_id, reason):
+    with platform.registry() as conn:
+        conn.execute(
+            """UPDATE billing_payments SET status = 'failed', failure = %s
+               WHERE id = %s AND status = 'pending'""",
+            (reason, payment_id),
+        )
+    log.warning("payment=%s closed unpaid: %s", payment_id, reason)
+
+
+def _payment(platform, payment_id):
+    with platform.registry() as conn:
+        with conn.cursor(row_factory=class_row(Payment)) as cur:
+            cur.execute(
+                """SELECT id, kind, status, amount, currency, clover_ref, pack,
+                          credits, plan, failure, created_at, paid_at
+                   FROM billing_payments WHERE id = %s""",
+                (payment_id,),
+            )
+            return cur.fetchone()
 
 
 def _record_invoice(platform, store, plan, invoice):
@@ -648,11 +794,76 @@ def _save(platform, store_id, plan, state, actor, now, **columns):
             registry.record_audit(conn, actor, f"billing.{state}", store_id, plan=plan)
 
 
-def _reactivate_if_suspended(platform, store, state, actor):
-    """Reopen a store that billing suspended; staff suspensions stay."""
-    if state == "suspended" and store.status == "suspended":
-        lifecycle.resume_store(platform, store.id, actor=actor)
-        _notify_reopened(platform, store)
+def _update(platform, store_id, sub_id, now, **columns):
+    """Write what a poll found, unless the subscription changed meanwhile."""
+    values = {"polled_at": now, "updated_at": now, **columns}
+    with platform.registry() as conn:
+        conn.execute(
+            f"""UPDATE subscriptions SET {", ".join(f"{n} = %s" for n in values)}
+                WHERE store_id = %s AND clover_subscription_id = %s""",
+            (*values.values(), store_id, sub_id),
+        )
+        if "state" in columns:
+            registry.record_audit(conn, "billing", f"billing.{columns['state']}",
+                                  store_id)  # fmt: skip
+
+
+def _reopen_if_billing_closed(platform, store, state, actor):
+    """Reopen a store that billing suspended; a staff suspension stays."""
+    if state != "suspended" or store.status != "suspended":
+        return
+    with platform.registry() as conn:
+        last = conn.execute(
+            """SELECT actor FROM audit_log WHERE store_id = %s AND action IN
+                   ('store.suspended', 'store.active', 'store.cancelled')
+               ORDER BY at DESC, id DESC LIMIT 1""",
+            (store.id,),
+        ).fetchone()
+    if last is None or last[0] != "billing":
+        log.info("store=%s paid but stays suspended by staff", store.id)
+        return
+    lifecycle.resume_store(platform, store.id, actor=actor)
+    _notify_reopened(platform, store)
+
+
+@contextmanager
+def _store_lock(platform, store_id):
+    """Hold the store's billing lock (a PostgreSQL advisory lock) or refuse.
+
+    Held across the calls to Clover, so a double-submitted form, a poll and
+    an owner's click never change one store's billing at the same time.
+    """
+    conn = platform.open_registry()
+    try:
+        conn.autocommit = True
+        (got,) = conn.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_SPACE, store_id)
+        ).fetchone()
+        if not got:
+            raise BillingBusy()
+        yield
+    finally:
+        conn.close()  # NOTE: closing the session releases the lock
+
+
+def _state(row, store):
+    """Billing's state as the owner should see it now."""
+    if row.get("state") == "cancelled" and store.status in ("active", "suspended"):
+        return "active"  # reactivated after cancelling: free until a new plan
+    return row.get("state", "active")
+
+
+def _a_month_after(moment):
+    month = moment.month % 12 + 1
+    year = moment.year + (moment.month == 12)
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def _reason(exc):
+    if isinstance(exc, TenancyError):
+        return str(exc)
+    return f"{type(exc).__name__} while reading Clover's answer"
 
 
 def _notify_reopened(platform, store):
@@ -667,7 +878,16 @@ def _notify_reopened(platform, store):
             ))  # fmt: skip
 
 
+def _same_currency(clover, currency, what):
+    if currency != clover.currency:
+        raise BillingError(
+            f"{what} is priced in {currency} but the platform's Clover account "
+            f"charges {clover.currency}; staff must price it in {clover.currency}"
+        )
+
+
 def _ensure_clover_plan(platform, clover, plan):
+    _same_currency(clover, plan.currency, f"the {plan.name} plan")
     with platform.registry() as conn:
         # NOTE: the row lock makes two processes syncing at once create one plan.
         (existing,) = conn.execute(
@@ -717,7 +937,8 @@ def _plan(platform, code):
 def _subscription(conn, store_id):
     cur = conn.execute(
         """SELECT plan, state, clover_customer_id, clover_subscription_id,
-                  card_hint, past_due_since, suspended_at
+                  card_hint, past_due_since, suspended_at, pending_key,
+                  subscribe_from
            FROM subscriptions WHERE store_id = %s""",
         (store_id,),
     )

@@ -90,6 +90,9 @@ class CloverBilling:
 
     def __init__(self, settings, *, http=None):
         self.merchant_id = settings["merchant_id"]
+        # NOTE: Clover's plans and charges carry no currency of their own; the
+        # merchant account's is the one every amount is charged in.
+        self.currency = (settings.get("currency") or "USD").upper()
         self._token = settings["private_token"]
         self._api = (settings.get("api_base") or API).rstrip("/")
         self._ecommerce = (settings.get("ecommerce_base") or ECOMMERCE).rstrip("/")
@@ -110,14 +113,19 @@ class CloverBilling:
         })  # fmt: skip
         return _clover_id(found, "plan")
 
-    def create_subscription(self, plan_id, customer_id, *, start_date=None):
-        """Tie the customer's card on file to a plan; Clover charges each period."""
+    def create_subscription(self, plan_id, customer_id, *, start_date=None,
+                            idempotency_key=None):  # fmt: skip
+        """Tie the customer's card on file to a plan; Clover charges each period.
+
+        Without ``start_date`` Clover starts the next day, its default.
+        """
         body = {"customerId": customer_id, "collectionMethod": "CHARGE_AUTOMATICALLY"}
         if start_date is not None:
             body["startDate"] = start_date.isoformat()
+        headers = {"idempotency-key": idempotency_key} if idempotency_key else None
         found = self._call(
             "POST", self._api, f"/recurring/v1/plans/{_safe(plan_id)}/subscriptions",
-            json=body,
+            json=body, headers=headers,
         )  # fmt: skip
         return Subscription(_clover_id(found, "subscription"), _active(found))
 
@@ -148,7 +156,10 @@ class CloverBilling:
             self._api,
             f"/recurring/v1/subscriptions/{_safe(subscription_id)}/invoices",
         )
-        invoices = [_invoice(e) for e in found.get("elements", [])]
+        elements = found.get("elements", [])
+        if not isinstance(elements, list):
+            raise BillingUnavailable("Clover's invoice list was not understood")
+        invoices = [_invoice(e) for e in elements]
         return sorted(invoices, key=lambda invoice: invoice.at)
 
     # -- cards and one-off charges (Ecommerce API) --------------------------------
@@ -163,12 +174,15 @@ class CloverBilling:
             "lastName": last,
             "source": card_token,
         })  # fmt: skip
-        cards = (found.get("sources") or {}).get("elements") or []
-        hint = ""
-        if cards:
-            card = cards[0]
-            hint = f"{card.get('brand', 'card')} ending {card.get('last4', '????')}"
-        return _clover_id(found, "customer"), hint
+        return _clover_id(found, "customer"), _card_hint(found)
+
+    def replace_card(self, customer_id, card_token):
+        """Make a new hosted-form card the customer's card on file; its hint."""
+        found = self._call(
+            "POST", self._ecommerce, f"/v1/customers/{_safe(customer_id)}",
+            json={"ecomind": "ecom", "source": card_token},
+        )  # fmt: skip
+        return _card_hint(found)
 
     def charge(self, amount, currency, customer_id, *, description, idempotency_key):
         """Charge the card on file once per ``idempotency_key``."""
@@ -187,16 +201,16 @@ class CloverBilling:
                 headers={"idempotency-key": idempotency_key},
             )
         except BillingRefused as exc:
-            if exc.code in ("card_declined", "expired_card", "incorrect_cvc"):
-                return Charge("", False, Decimal(amount), currency, str(exc))
-            raise
-        paid = bool(found.get("paid")) and found.get("status") == "succeeded"
+            # NOTE: a refusal is an answer: nothing was charged, whatever the
+            # code, so the payment is closed rather than retried later.
+            return Charge("", False, Decimal(amount), currency, str(exc))
+        paid = found.get("paid") is True and found.get("status") == "succeeded"
         return Charge(
             _clover_id(found, "charge"),
             paid,
-            from_cents(found.get("amount", 0)),
-            str(found.get("currency", currency)).upper(),
-            "" if paid else str(found.get("failure_message") or "declined"),
+            _amount(found.get("amount"), "charge"),
+            str(found.get("currency") or currency).upper()[:3],
+            "" if paid else str(found.get("failure_message") or "declined")[:200],
         )
 
     # -- the wire ----------------------------------------------------------------
@@ -220,14 +234,20 @@ class CloverBilling:
             )
         if response.status_code >= 400:
             raise _refusal(response)
+        if not 200 <= response.status_code < 300:
+            # NOTE: a redirect is not a success; nothing is known to be done.
+            raise BillingUnavailable(f"Clover answered {response.status_code}")
         if not response.content:
             return {}
         try:
-            return response.json()
+            found = response.json()
         except ValueError:
             raise BillingUnavailable(
                 "Clover answered with something not JSON"
             ) from None
+        if not isinstance(found, dict):
+            raise BillingUnavailable("Clover's answer was not an object")
+        return found
 
 
 def _refusal(response):
@@ -265,12 +285,34 @@ def _active(found):
 
 
 def _invoice(element):
+    if not isinstance(element, dict):
+        raise BillingUnavailable("Clover's invoice list was not understood")
     status = str(element.get("status", "")).upper()
+    attempts = element.get("failedAttempts") or 0
+    if type(attempts) is not int or attempts < 0:
+        raise BillingUnavailable("Clover's invoice list was not understood")
     return Invoice(
         id=_clover_id(element, "invoice"),
         paid=status == "PAID",
-        amount=from_cents(element.get("amount", 0)),
-        currency=str(element.get("currency") or "USD").upper(),
-        failed_attempts=int(element.get("failedAttempts") or 0),
+        amount=_amount(element.get("amount"), "invoice"),
+        currency=str(element.get("currency") or "USD").upper()[:3],
+        failed_attempts=attempts,
         at=str(element.get("createdTime") or ""),
     )
+
+
+def _amount(cents_value, what):
+    """Whole cents from Clover as a Decimal, or BillingUnavailable."""
+    if type(cents_value) is not int or not 0 <= cents_value < 10**12:
+        raise BillingUnavailable(f"Clover's {what} amount was not understood")
+    return from_cents(cents_value)
+
+
+def _card_hint(found):
+    sources = found.get("sources")
+    cards = sources.get("elements") if isinstance(sources, dict) else None
+    if not isinstance(cards, list) or not cards or not isinstance(cards[0], dict):
+        return ""
+    card = cards[0]
+    brand = str(card.get("brand") or "card")[:20]
+    return f"{brand} ending {str(card.get('last4') or '????')[-4:]}"

@@ -53,8 +53,8 @@ def poll_billing(platform, *, now=None):
     clover = billing.client(platform)
     try:
         return billing.poll(platform, clover=clover, now=now)
-    except billing.BillingError as exc:  # NOTE: mail must go on regardless
-        log.warning("billing poll failed: %s", exc)
+    except Exception as exc:  # noqa: BLE001 - mail must go on regardless
+        log.warning("billing poll failed: %s", type(exc).__name__)
         return None
     finally:
         clover.close()

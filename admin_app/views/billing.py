@@ -98,9 +98,9 @@ st.dataframe(
         {
             "Plan": plan.name,
             "Price a month": f"{plan.monthly_price} {plan.currency}",
-            "Products": plan.max_products or "unlimited",
-            "Locations": plan.max_locations or "unlimited",
-            "AI credits a month": plan.monthly_ai_credits,
+            "Products": str(plan.max_products or "unlimited"),
+            "Locations": str(plan.max_locations or "unlimited"),
+            "AI credits a month": str(plan.monthly_ai_credits),
         }
         for plan in plans
     ],
@@ -121,7 +121,11 @@ if card_form is not None and status.state != "cancelled":
     paying = status.state in ("past_due", "suspended") and chosen == status.plan
     if status.has_card or chosen == "free":
         label = "Pay now and reopen" if paying else "Change plan"
-        st.button(label, on_click=change_plan, args=(chosen,), type="primary")
+        current = chosen == status.plan and not paying
+        st.button(
+            label, on_click=change_plan, args=(chosen,), type="primary",
+            disabled=current, help="This is your plan." if current else None,
+        )  # fmt: skip
     st.link_button(
         "Use a new card" if status.has_card else "Add a card and subscribe",
         f"/billing/card?plan={chosen}",

@@ -20,9 +20,9 @@ class CloverBillingApi:
         self.charges, self.by_key, self.invoices = {}, {}, {}
         self.declined = set()
         self.fail_after_charge = False
-        # Ids unique across stubs, as the registry outlives each test's stub.
-        self._ids = (f"{secrets.token_hex(3).upper()}{n}" for n in itertools.count(1))
+        self._prefix, self._count = secrets.token_hex(3).upper(), itertools.count(1)
         self._lock = threading.Lock()
+        self.subscription_keys = {}
         sub = r"/recurring/v1/subscriptions/([A-Za-z0-9]+)"
         stub.route("POST", r"/recurring/v1/plans", self.create_plan)
         stub.route(
@@ -32,13 +32,19 @@ class CloverBillingApi:
         stub.route("DELETE", sub, self.cancel)
         stub.route("GET", sub + "/invoices", self.list_invoices)
         stub.route("POST", r"/v1/customers", self.create_customer)
+        stub.route("POST", r"/v1/customers/([A-Za-z0-9]+)", self.replace_card)
         stub.route("POST", r"/v1/charges", self.charge)
+
+    def _next_id(self):
+        # Ids unique across stubs, as the registry outlives each test's stub;
+        # next() on a shared counter is atomic, so concurrent handlers are safe.
+        return f"{self._prefix}{next(self._count)}"
 
     # -- what tests do to the world ---------------------------------------------
 
     def bill(self, subscription_id, *, paid=True, attempts=0):
         """Clover runs a billing period: an invoice, paid or failing."""
-        number = next(self._ids)
+        number = self._next_id()
         earlier = len(self.invoices.get(subscription_id, []))
         plan = self.plans[self.subscriptions[subscription_id]["planId"]]
         invoice = {
@@ -73,7 +79,7 @@ class CloverBillingApi:
         sent = request.json()
         if not isinstance(sent.get("amount"), int) or sent.get("interval") != "MONTH":
             return self._refuse(400, "invalid_request", "bad plan")
-        plan = {**sent, "id": f"PLAN{next(self._ids)}", "active": True}
+        plan = {**sent, "id": f"PLAN{self._next_id()}", "active": True}
         self.plans[plan["id"]] = plan
         return 200, plan
 
@@ -87,13 +93,18 @@ class CloverBillingApi:
             return self._refuse(400, "invalid_request", "customer has no card")
         if sent.get("collectionMethod") != "CHARGE_AUTOMATICALLY":
             return self._refuse(400, "invalid_request", "collectionMethod")
+        key = request.headers.get("idempotency-key")
+        if key in self.subscription_keys:
+            return 200, self.subscription_keys[key]
         made = {
-            "id": f"SUB{next(self._ids)}",
+            "id": f"SUB{self._next_id()}",
             "planId": request.match.group(1),
             "customerId": sent["customerId"],
             "active": True,
         }
         self.subscriptions[made["id"]] = made
+        if key:
+            self.subscription_keys[key] = made
         return 200, made
 
     def subscription(self, request):
@@ -121,12 +132,23 @@ class CloverBillingApi:
         if not token.startswith("clv_") or token == "clv_invalid":
             return self._refuse(400, "invalid_request", "Invalid card token")
         customer = {
-            "id": f"CUST{next(self._ids)}",
+            "id": f"CUST{self._next_id()}",
             "email": sent.get("email"),
             "sources": {"elements": [{"brand": "VISA", "last4": token[-4:]}]},
         }
         self.customers[customer["id"]] = {**customer, "token": token}
         return 200, customer
+
+    def replace_card(self, request):
+        customer = self.customers.get(request.match.group(1))
+        token = request.json().get("source", "")
+        if customer is None:
+            return self._refuse(404, "not_found", "no such customer")
+        if not token.startswith("clv_") or token == "clv_invalid":
+            return self._refuse(400, "invalid_request", "Invalid card token")
+        customer["token"] = token
+        customer["sources"] = {"elements": [{"brand": "VISA", "last4": token[-4:]}]}
+        return 200, {k: v for k, v in customer.items() if k != "token"}
 
     def charge(self, request):
         sent, key = request.json(), request.headers.get("idempotency-key")
@@ -141,7 +163,7 @@ class CloverBillingApi:
             if customer["token"].endswith("0002") or customer["id"] in self.declined:
                 return self._refuse(402, "card_declined", "Card is declined")
             made = {
-                "id": f"CHG{next(self._ids)}",
+                "id": f"CHG{self._next_id()}",
                 "amount": sent["amount"],
                 "currency": sent["currency"],
                 "paid": True,

@@ -41,6 +41,10 @@ def upgrade():
             clover_subscription_id text UNIQUE,
             card_hint text NOT NULL DEFAULT '',
             clover_active boolean,
+            -- A subscription being made: its idempotency key, kept until
+            -- Clover's answer is recorded, and when its first period starts.
+            pending_key text,
+            subscribe_from timestamptz,
             past_due_since timestamptz,
             suspended_at timestamptz,
             cancelled_at timestamptz,
