@@ -67,7 +67,10 @@ def run_plans(args):
             f"AI credits {plan.monthly_ai_credits}/month"
         )
     for pack in packs:
-        print(f"pack {pack.code:<5} {pack.price:>8} {pack.currency}  {pack.credits}")
+        print(
+            f"pack {pack.code:<5} {pack.price:>8} {pack.currency}  "
+            f"{pack.credits} AI credits"
+        )
 
 
 def run_sync(args):

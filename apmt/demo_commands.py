@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from apmt.cli import UserError
 from apmt.platform_commands import open_platform, run_init
 
 DEMO_SLUG = "demo"
@@ -34,6 +35,10 @@ def register(commands):
 
 
 def run_demo(args):
+    from tenancy import load_config
+
+    if not args.no_serve:
+        _check_ports_free(load_config())
     run_init(args)
     platform = open_platform()
     store, password = ensure_demo_store(platform)
@@ -50,11 +55,33 @@ def run_demo(args):
     mail = platform.config.data_dir / "mail"
     print(f"  mail        written as .eml files under {mail}")
     if args.no_serve:
+        print("\nnothing is running: start the parts with `apmt serve storefront`, "
+              "`apmt serve admin` and `apmt worker`")  # fmt: skip
         return
 
     print("\nstarting the storefront, the dashboard and the mail worker; "
           "Ctrl-C stops everything")  # fmt: skip
     serve_until_interrupted(platform)
+
+
+def _check_ports_free(config):
+    """Refuse before the banner when a port the demo serves on is taken."""
+    import socket
+
+    wanted = (
+        (config.storefront_port, "APMT_STOREFRONT_PORT"),
+        (config.admin_port, "APMT_ADMIN_PORT"),
+    )
+    for port, setting in wanted:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise UserError(
+                    f"port {port} on 127.0.0.1 is in use; stop what holds it or "
+                    f"set {setting} to another port"
+                ) from None
 
 
 def ensure_demo_store(platform):
@@ -140,13 +167,24 @@ def _write_recent_sales(out):
 def serve_until_interrupted(platform):
     """Run the three processes; on Ctrl-C (or one of them dying) stop them all."""
     apmt = [sys.executable, "-m", "apmt"]
+
+    # NOTE: each in a process group of its own, so that Ctrl-C reaches only
+    # this process, which then stops every group whole (gunicorn's workers
+    # included) instead of racing the terminal's signal to each process.
+    def start(*args):
+        return subprocess.Popen([*apmt, *args], start_new_session=True)
+
     children = {
-        "storefront": subprocess.Popen([*apmt, "serve", "storefront"]),
-        "dashboard": subprocess.Popen([*apmt, "serve", "admin"]),
-        "mail worker": subprocess.Popen([*apmt, "worker", "--interval", "5"]),
+        "storefront": start("serve", "storefront"),
+        "dashboard": start("serve", "admin"),
+        "mail worker": start("worker", "--interval", "5"),
     }
     stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    # NOTE: SIGINT too, by hand: a shell that starts the demo in the
+    # background hands it SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.append(True))
     try:
         while not stop:
             for name, child in children.items():
@@ -165,15 +203,26 @@ def serve_until_interrupted(platform):
 
 
 def _stop(children):
+    """SIGTERM each child's group, then SIGKILL whatever of it is left.
+
+    The second step also catches a worker its master left behind.
+    """
     for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+        _signal_group(child, signal.SIGTERM)
     deadline = time.monotonic() + 15
     for child in children.values():
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
+            pass
+        _signal_group(child, signal.SIGKILL)
+
+
+def _signal_group(child, signum):
+    try:
+        os.killpg(child.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass  # the whole group is gone already
 
 
 def _stop_embedded(platform):

@@ -9,7 +9,7 @@ reads two published subsets of it and writes, under ``apmt/demo_data/``:
   unit price, stock from a fixed formula), leaving out postage, fees, discounts,
   samples and gift vouchers;
 - ``sales.csv.gz``: the year of invoice lines (December 2010 to December 2011)
-  for those products, in the data set's own layout.
+  for those products, in the data set's own layout, less two keying errors.
 
 Run it from the repository root: ``python scripts/build_demo_data.py ../shared/data``.
 """
@@ -24,6 +24,10 @@ from pathlib import Path
 
 NOT_PRODUCTS = {"POST", "DOT", "M", "D", "C2", "AMAZONFEE", "BANK CHARGES", "S",
                 "CRUK", "PADS", "B"}  # fmt: skip
+# Two well-known keying errors of the data set (80,995 and 74,215 units of one
+# item), each cancelled the same day in the full data; the sample kept the
+# orders but not their cancellations, so they are left out here.
+ERROR_INVOICES = {"581483", "541431"}
 OUT = Path(__file__).resolve().parents[1] / "apmt" / "demo_data"
 
 
@@ -109,6 +113,8 @@ def _write_sales(rows, products):
     writer = csv.DictWriter(buffer, columns, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
+        if row["InvoiceNo"].strip() in ERROR_INVOICES:
+            continue
         if row["StockCode"].strip().upper() in products:
             writer.writerow(row)
     _gzip(OUT / "sales.csv.gz", buffer.getvalue())

@@ -74,6 +74,8 @@ STRIPE_KEYS = {
 def chromium():
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed")
+    if not SHOPIFY_EXPORT.is_file():
+        pytest.skip("../shared/data is missing")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS

@@ -53,6 +53,12 @@ def test_archived_products_do_not_count(free_store):
     catalogue.create_product(free_store, {"title": "In its place"})
 
 
+needs_export = pytest.mark.skipif(
+    not SHOPIFY.is_file(), reason="../shared/data is missing"
+)
+
+
+@needs_export
 def test_an_import_past_the_limit_is_refused_whole_even_as_a_dry_run(free_store):
     fill(free_store, 90)
 
@@ -62,6 +68,7 @@ def test_an_import_past_the_limit_is_refused_whole_even_as_a_dry_run(free_store)
     assert products_in(free_store) == 90
 
 
+@needs_export
 def test_a_larger_plan_takes_the_same_import(make_store):
     tenant = make_store(plan="starter")
     fill(tenant, 90)
