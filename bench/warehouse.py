@@ -8,9 +8,11 @@ build moves rows at least half as fast as the baseline, and an incremental
 build after new orders in a tenth of the stores takes under a tenth of it.
 """
 
-# TODO(#10): neither goal is met yet (50 stores x 5,000 orders on 2 cores:
-# 0.18x the bare COPY, incremental 0.23 of full); the per-store fixed cost
-# (connect, twelve COPYs, a DuckDB transaction) dominates the incremental run.
+# TODO(#10): both goals are still missed, narrowly for the first (200 stores x
+# 5,000 orders on 2 cores: 0.46x the bare COPY, incremental 0.20 of full).
+# What is left in an incremental run is per store: a connection and one probe
+# query each; skipping unchanged stores without connecting needs a change
+# feed from the stores (e.g. a per-store version the registry keeps).
 
 import time
 
