@@ -18,7 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from admin_app.routes import FormRefused, _checked_form, _form, _no_store
+from admin_app.routes import (
+    FormRefused,
+    _checked_form,
+    _form,
+    _no_store,
+    _sentence,
+)
 from admin_app.runtime import SESSION_COOKIE
 from tenancy import SessionInvalid, TenancyError, billing, sessions
 from tenancy import profile as profiles
@@ -149,8 +155,3 @@ def _policy(sdk_url):
         "base-uri 'self'",
         "object-src 'none'",
     ))  # fmt: skip
-
-
-def _sentence(exc):
-    text = str(exc)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

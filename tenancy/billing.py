@@ -331,8 +331,6 @@ def _subscribe(platform, store_id, plan, clover, card_token, actor, now):
         )
     state = _state(row, store)
     _check_fits(platform, store, plan)
-    if plan.paid:
-        _same_currency(clover, plan.currency, f"the {plan.name} plan")
 
     if not plan.paid:
         if row.get("clover_subscription_id"):
@@ -342,6 +340,7 @@ def _subscribe(platform, store_id, plan, clover, card_token, actor, now):
         _reopen_if_billing_closed(platform, store, state, actor)
         return
 
+    _same_currency(clover, plan.currency, f"the {plan.name} plan")
     customer, hint = row.get("clover_customer_id"), row.get("card_hint", "")
     if card_token:
         if account is None:
@@ -357,8 +356,9 @@ def _subscribe(platform, store_id, plan, clover, card_token, actor, now):
     if not customer:
         raise BillingError("add a card first: the plan is charged to a card on file")
 
+    current = row.get("plan", store.plan)
     overdue = state in ("past_due", "suspended")
-    if row.get("clover_subscription_id") and row["plan"] == plan.code and not overdue:
+    if row.get("clover_subscription_id") and current == plan.code and not overdue:
         return  # NOTE: already paying for this plan; a new card was all.
 
     start = row.get("subscribe_from")
@@ -380,13 +380,13 @@ def _subscribe(platform, store_id, plan, clover, card_token, actor, now):
         _save(platform, store_id, plan.code, "active", actor, now,
               subscribe_from=start)  # fmt: skip
         _reopen_if_billing_closed(platform, store, state, actor)
+        current, state = plan.code, "active"
 
     if row.get("clover_subscription_id"):
         # NOTE: the old subscription goes first: should the new one then fail,
         # the owner is asked to try again, never charged twice a month.
         clover.cancel_subscription(row["clover_subscription_id"])
-        _save(platform, store_id, row["plan"] if not overdue else plan.code,
-              "active" if overdue else state, actor, now,
+        _save(platform, store_id, current, state, actor, now,
               clover_subscription_id=None)  # fmt: skip
     _start_subscription(platform, clover, store_id, plan, customer, start, actor, now)
 
@@ -777,7 +777,7 @@ def _save(platform, store_id, plan, state, actor, now, **columns):
     values = {"plan": plan, "state": state, "updated_at": now}
     if state == "active":
         values.update(past_due_since=None, suspended_at=None)
-    if actor in (None, "billing"):
+    if actor == "billing":
         values["polled_at"] = now
     values.update(columns)
     names = list(values)
@@ -790,8 +790,7 @@ def _save(platform, store_id, plan, state, actor, now, **columns):
             (store_id, *values.values()),
         )
         conn.execute("UPDATE stores SET plan = %s WHERE id = %s", (plan, store_id))
-        if actor is not None:
-            registry.record_audit(conn, actor, f"billing.{state}", store_id, plan=plan)
+        registry.record_audit(conn, actor, f"billing.{state}", store_id, plan=plan)
 
 
 def _update(platform, store_id, sub_id, now, **columns):

@@ -22,6 +22,10 @@ from tenancy.secrets import Keyring
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
+# The Clover billing stub's fixtures (clover_stub, clover, billing_configured)
+# serve tests in several folders.
+pytest_plugins = ["tests.tenancy.clover_billing_stub"]
+
 
 def new_keyring():
     return Keyring({"ktest1": secrets.token_bytes(32)})

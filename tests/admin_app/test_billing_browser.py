@@ -12,8 +12,6 @@ import pytest
 
 from admin_app.runtime import SESSION_COOKIE
 from tenancy import billing
-from tests.commerce.payments.stubs import Stub
-from tests.tenancy.clover_billing_stub import MERCHANT, TOKEN, CloverBillingApi
 
 from .conftest import sign_in_owner
 from .test_browser import chromium, new_page, server  # noqa: F401 - fixtures
@@ -24,23 +22,12 @@ SDK = Path(__file__).with_name("data") / "clover_sdk_stub.js"
 
 
 @pytest.fixture
-def clover_stub(platform):
-    stub = Stub()
-    api = CloverBillingApi(stub)
-    stub.route("GET", r"/sdk.js", lambda request: (
+def clover_sdk(billing_configured):
+    """The stand-in SDK, served where the settings say Clover's is."""
+    billing_configured.stub.route("GET", r"/sdk.js", lambda request: (
         200, SDK.read_bytes(), {"type": "text/javascript"}
     ))  # fmt: skip
-    with platform.registry() as conn:
-        conn.execute("UPDATE plans SET clover_plan_id = NULL")
-    billing.configure_billing(platform, {
-        "merchant_id": MERCHANT, "private_token": TOKEN,
-        "public_key": "pakms-public-key", "api_base": stub.url,
-        "ecommerce_base": stub.url, "sdk_url": f"{stub.url}/sdk.js",
-    })  # fmt: skip
-    yield api
-    with platform.registry() as conn:
-        conn.execute("DELETE FROM platform_secrets WHERE name = 'clover_billing'")
-    stub.close()
+    return billing_configured
 
 
 def test_an_owner_adds_a_card_and_subscribes(
@@ -48,7 +35,7 @@ def test_an_owner_adds_a_card_and_subscribes(
     chromium,  # noqa: F811
     platform,
     make_store,
-    clover_stub,
+    clover_sdk,
 ):
     owner = sign_in_owner(platform, make_store())
     problems = []
@@ -68,6 +55,6 @@ def test_an_owner_adds_a_card_and_subscribes(
 
     assert problems == []
     assert platform.store(owner.tenant.id).plan == "starter"
-    (customer,) = clover_stub.customers.values()
+    (customer,) = clover_sdk.customers.values()
     assert customer["token"] == "clv_1TSTbrowser4242"
     assert billing.status(platform, owner.tenant.id).card_hint == "VISA ending 4242"

@@ -7,37 +7,12 @@ import pytest
 
 from admin_app.runtime import SESSION_COOKIE
 from tenancy import billing, credits
-from tests.commerce.payments.stubs import Stub
-from tests.tenancy.clover_billing_stub import MERCHANT, TOKEN, CloverBillingApi
+from tests.tenancy.clover_billing_stub import MERCHANT, TOKEN
 
 from .conftest import app_for, texts
 
 HIDDEN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CARD = "clv_1TSTtestcard4242"
-
-
-@pytest.fixture
-def clover_stub(platform):
-    stub = Stub()
-    api = CloverBillingApi(stub)
-    with platform.registry() as conn:
-        conn.execute("UPDATE plans SET clover_plan_id = NULL")
-    billing.configure_billing(platform, {
-        "merchant_id": MERCHANT, "private_token": TOKEN,
-        "public_key": "pakms-public-key", "api_base": stub.url,
-        "ecommerce_base": stub.url, "sdk_url": f"{stub.url}/sdk.js",
-    })  # fmt: skip
-    yield api
-    with platform.registry() as conn:
-        conn.execute("DELETE FROM platform_secrets WHERE name = 'clover_billing'")
-    stub.close()
-
-
-@pytest.fixture
-def clover(clover_stub, platform):
-    client = billing.client(platform)
-    yield client
-    client.close()
 
 
 def billing_page(browser, owner):
@@ -59,7 +34,7 @@ def test_without_clover_settings_the_page_says_paid_plans_wait(admin, browser, o
 
 
 def test_an_owner_with_a_card_buys_a_credit_pack(
-    admin, browser, owner, platform, clover, clover_stub
+    admin, browser, owner, platform, clover, billing_configured
 ):
     billing.subscribe(platform, owner.tenant.id, "starter", clover=clover,
                       card_token=CARD)  # fmt: skip
@@ -75,13 +50,13 @@ def test_an_owner_with_a_card_buys_a_credit_pack(
 
 
 def test_a_suspended_store_pays_now_and_reopens(
-    admin, browser, owner, platform, clover, clover_stub
+    admin, browser, owner, platform, clover, billing_configured
 ):
     store_id = owner.tenant.id
     billing.subscribe(platform, store_id, "starter", clover=clover, card_token=CARD)
-    (sub,) = clover_stub.subscriptions
-    clover_stub.bill(sub, paid=False, attempts=5)
-    clover_stub.deactivate(sub)
+    (sub,) = billing_configured.subscriptions
+    billing_configured.bill(sub, paid=False, attempts=5)
+    billing_configured.deactivate(sub)
     now = datetime.now(UTC)
     billing.poll(platform, clover=clover, now=now, force=True)
     billing.poll(platform, clover=clover, now=now + timedelta(days=8), force=True)
@@ -96,7 +71,7 @@ def test_a_suspended_store_pays_now_and_reopens(
     assert billing.status(platform, store_id).state == "active"
 
 
-def test_the_card_form_needs_a_session(http, clover_stub):
+def test_the_card_form_needs_a_session(http, billing_configured):
     response = http.get("/billing/card")
 
     assert response.status_code == 303
@@ -104,7 +79,7 @@ def test_the_card_form_needs_a_session(http, clover_stub):
 
 
 def test_the_card_form_loads_clovers_fields_under_its_own_policy(
-    http, owner, clover_stub
+    http, owner, billing_configured
 ):
     http.cookies.set(SESSION_COOKIE, owner.token)
 
@@ -126,7 +101,9 @@ def test_the_card_form_loads_clovers_fields_under_its_own_policy(
     )
 
 
-def test_posting_a_card_token_subscribes_the_store(http, owner, platform, clover_stub):
+def test_posting_a_card_token_subscribes_the_store(
+    http, owner, platform, billing_configured
+):
     http.cookies.set(SESSION_COOKIE, owner.token)
     csrf = HIDDEN_CSRF.search(http.get("/billing/card").text).group(1)
 
@@ -142,7 +119,7 @@ def test_posting_a_card_token_subscribes_the_store(http, owner, platform, clover
 
 
 def test_a_refused_card_is_explained_and_changes_nothing(
-    http, owner, platform, clover_stub
+    http, owner, platform, billing_configured
 ):
     http.cookies.set(SESSION_COOKIE, owner.token)
     csrf = HIDDEN_CSRF.search(http.get("/billing/card").text).group(1)
@@ -168,7 +145,7 @@ def test_a_refused_card_is_explained_and_changes_nothing(
     ],
 )
 def test_bad_card_posts_are_refused(
-    http, owner, other_owner, platform, clover_stub, fields, status, message
+    http, owner, other_owner, platform, billing_configured, fields, status, message
 ):
     http.cookies.set(SESSION_COOKIE, owner.token)
     csrf = HIDDEN_CSRF.search(http.get("/billing/card").text).group(1)
@@ -181,4 +158,4 @@ def test_bad_card_posts_are_refused(
 
     assert refused.status_code == status
     assert message in refused.text
-    assert clover_stub.customers == {}
+    assert billing_configured.customers == {}

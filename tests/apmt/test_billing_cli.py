@@ -5,24 +5,19 @@ from datetime import UTC, datetime, timedelta
 
 from tenancy import billing
 from tests.apmt.test_cli import one_error_line, run  # noqa: F401 - fixture
-from tests.commerce.payments.stubs import Stub
-from tests.tenancy.clover_billing_stub import MERCHANT, TOKEN, CloverBillingApi
+from tests.tenancy.clover_billing_stub import TOKEN, settings
 
 
-def settings(url):
-    return json.dumps({
-        "merchant_id": MERCHANT, "private_token": TOKEN, "public_key": "pk",
-        "api_base": url, "ecommerce_base": url,
-    })  # fmt: skip
-
-
-def test_configure_plans_and_poll(run, platform, make_store):  # noqa: F811
-    stub = Stub()
-    clover = CloverBillingApi(stub)
-    with platform.registry() as conn:
-        conn.execute("UPDATE plans SET clover_plan_id = NULL")
+def test_configure_plans_and_poll(
+    run,  # noqa: F811
+    platform,
+    make_store,
+    clover,
+    clover_stub,
+):
     try:
-        configured = run("billing", "configure", stdin=settings(stub.url))
+        stdin = json.dumps(settings(clover_stub.stub.url))
+        configured = run("billing", "configure", stdin=stdin)
         assert configured.returncode == 0, configured.stderr
         assert TOKEN not in configured.stdout + configured.stderr
 
@@ -32,15 +27,13 @@ def test_configure_plans_and_poll(run, platform, make_store):  # noqa: F811
 
         synced = run("billing", "sync-plans")
         assert synced.returncode == 0, synced.stderr
-        assert {p["amount"] for p in clover.plans.values()} >= {2900, 9900}
+        assert {p["amount"] for p in clover_stub.plans.values()} >= {2900, 9900}
 
         tenant = make_store()
-        client = billing.client(platform)
-        billing.subscribe(platform, tenant.id, "starter", clover=client,
+        billing.subscribe(platform, tenant.id, "starter", clover=clover,
                           card_token="clv_1TSTcli4242")  # fmt: skip
-        client.close()
-        (sub,) = clover.subscriptions
-        clover.bill(sub, paid=False, attempts=1)
+        (sub,) = clover_stub.subscriptions
+        clover_stub.bill(sub, paid=False, attempts=1)
 
         polled = run("billing", "poll", "--force", "--json")
         assert polled.returncode == 0, polled.stderr
@@ -50,7 +43,6 @@ def test_configure_plans_and_poll(run, platform, make_store):  # noqa: F811
     finally:
         with platform.registry() as conn:
             conn.execute("DELETE FROM platform_secrets WHERE name = 'clover_billing'")
-        stub.close()
 
 
 def test_bad_settings_are_one_clear_line(run):  # noqa: F811

@@ -10,8 +10,60 @@ import itertools
 import secrets
 import threading
 
+import pytest
+
+from tenancy import billing
+from tenancy.clover_billing import CloverBilling
+from tests.commerce.payments.stubs import Stub
+
 TOKEN = "platform-private-token"
 MERCHANT = "PLATFORMMID1"
+
+
+def settings(url):
+    """The platform's Clover settings, every host being the stub at ``url``."""
+    return {
+        "merchant_id": MERCHANT, "private_token": TOKEN,
+        "public_key": "pakms-public-key", "api_base": url, "ecommerce_base": url,
+        "sdk_url": f"{url}/sdk.js",
+    }  # fmt: skip
+
+
+def client_for(url, **http):
+    return CloverBilling(settings(url), **http)
+
+
+@pytest.fixture
+def clover_stub(platform):
+    """A new Clover account on 127.0.0.1 (``.stub`` is its server).
+
+    Plans made at another account are forgotten, as the registry outlives
+    each test's stub.
+    """
+    with platform.registry() as conn:
+        conn.execute("UPDATE plans SET clover_plan_id = NULL")
+    stub = Stub()
+    api = CloverBillingApi(stub)
+    api.stub = stub
+    yield api
+    stub.close()
+
+
+@pytest.fixture
+def clover(clover_stub):
+    """A client of the stub account."""
+    client = client_for(clover_stub.stub.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def billing_configured(platform, clover_stub):
+    """The stub account stored as the platform's billing settings."""
+    billing.configure_billing(platform, settings(clover_stub.stub.url))
+    yield clover_stub
+    with platform.registry() as conn:
+        conn.execute("DELETE FROM platform_secrets WHERE name = 'clover_billing'")
 
 
 class CloverBillingApi:

@@ -6,37 +6,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tenancy import billing, credits
-from tenancy.clover_billing import BillingRefused, CloverBilling
+from tenancy.clover_billing import BillingRefused
 from tenancy.errors import ConfigError
-from tests.commerce.payments.stubs import Stub
-from tests.tenancy.clover_billing_stub import MERCHANT, TOKEN, CloverBillingApi
+from tests.tenancy.clover_billing_stub import MERCHANT, TOKEN
 
 CARD = "clv_1TSTtestcard4242"
 DECLINING_CARD = "clv_1TSTtestcard0002"
-
-
-@pytest.fixture
-def clover_stub():
-    stub = Stub()
-    api = CloverBillingApi(stub)
-    api.stub = stub
-    yield api
-    stub.close()
-
-
-@pytest.fixture
-def clover(platform, clover_stub):
-    # Each test's stub is a new Clover account: plans made for another are gone.
-    with platform.registry() as conn:
-        conn.execute("UPDATE plans SET clover_plan_id = NULL")
-    client = CloverBilling({
-        "merchant_id": MERCHANT,
-        "private_token": TOKEN,
-        "api_base": clover_stub.stub.url,
-        "ecommerce_base": clover_stub.stub.url,
-    })  # fmt: skip
-    yield client
-    client.close()
 
 
 def mails(platform, kind, recipient):

@@ -23,7 +23,6 @@ from tenancy.clover_billing import (
     BillingError,
     BillingRefused,
     BillingUnavailable,
-    CloverBilling,
     cents,
 )
 from tests.admin_app.conftest import (  # noqa: F401  (fixtures)
@@ -35,7 +34,10 @@ from tests.admin_app.conftest import (  # noqa: F401  (fixtures)
     owner,
 )
 from tests.commerce.payments.stubs import Stub
-from tests.tenancy.clover_billing_stub import MERCHANT, TOKEN, CloverBillingApi
+from tests.tenancy.clover_billing_stub import (
+    TOKEN,
+    client_for,
+)
 
 CARD = "clv_1TSTtestcard4242"
 SUBSCRIBE = r"/recurring/v1/plans/([A-Za-z0-9]+)/subscriptions"
@@ -44,48 +46,6 @@ HIDDEN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 # -- fixtures --------
-
-
-@pytest.fixture
-def clover_stub():
-    stub = Stub()
-    api = CloverBillingApi(stub)
-    api.stub = stub
-    yield api
-    stub.close()
-
-
-def _client(stub, **http):
-    return CloverBilling(
-        {"merchant_id": MERCHANT, "private_token": TOKEN,
-         "api_base": stub.url, "ecommerce_base": stub.url},
-        **http,
-    )  # fmt: skip
-
-
-@pytest.fixture
-def clover(platform, clover_stub):
-    with platform.registry() as conn:
-        conn.execute("UPDATE plans SET clover_plan_id = NULL")
-    client = _client(clover_stub.stub)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def configured(platform, clover_stub):
-    """Billing settings stored in the registry, pointing at the stub."""
-    with platform.registry() as conn:
-        conn.execute("UPDATE plans SET clover_plan_id = NULL")
-    billing.configure_billing(platform, {
-        "merchant_id": MERCHANT, "private_token": TOKEN,
-        "public_key": "pakms-public-key", "api_base": clover_stub.stub.url,
-        "ecommerce_base": clover_stub.stub.url,
-        "sdk_url": f"{clover_stub.stub.url}/sdk.js",
-    })  # fmt: skip
-    yield clover_stub
-    with platform.registry() as conn:
-        conn.execute("DELETE FROM platform_secrets WHERE name = 'clover_billing'")
 
 
 def sub_id(platform, store_id):
@@ -137,7 +97,7 @@ def test_concurrent_subscribe_leaves_one_clover_subscription(
     errors = []
 
     def go():
-        client = _client(clover_stub.stub)
+        client = client_for(clover_stub.stub.url)
         try:
             billing.subscribe(platform, tenant.id, "starter", clover=client,
                               card_token=CARD)  # fmt: skip
@@ -319,7 +279,7 @@ def test_a_plan_change_during_a_poll_waits_for_it(
     def invoices_then_owner_downgrades(request):
         answer = clover_stub.list_invoices(request)
         if not refused:
-            owner_client = _client(clover_stub.stub)
+            owner_client = client_for(clover_stub.stub.url)
             try:
                 billing.subscribe(platform, tenant.id, "free", clover=owner_client)
             except billing.BillingBusy as exc:
@@ -419,7 +379,7 @@ def test_buy_credits_returns_its_own_payment(platform, tenant, clover, clover_st
 
     def charge_while_the_poll_runs(request):
         answer = clover_stub.charge(request)
-        poller = _client(clover_stub.stub)
+        poller = client_for(clover_stub.stub.url)
         try:
             billing.poll(platform, clover=poller, force=True)
         finally:
@@ -468,7 +428,9 @@ def test_garbage_invoices_fail_one_store_not_the_poll(
     assert [p.kind for p in payments(platform, fine.id)] == ["subscription"]
 
 
-def test_garbage_from_clover_does_not_stop_the_worker(platform, tenant, configured):
+def test_garbage_from_clover_does_not_stop_the_worker(
+    platform, tenant, billing_configured
+):
     from tenancy import worker
 
     clover = billing.client(platform)
@@ -477,7 +439,7 @@ def test_garbage_from_clover_does_not_stop_the_worker(platform, tenant, configur
                           card_token=CARD)  # fmt: skip
     finally:
         clover.close()
-    configured.stub.route(
+    billing_configured.stub.route(
         "GET",
         rf"/recurring/v1/subscriptions/{sub_id(platform, tenant.id)}/invoices",
         lambda request: (200, {"elements": [{"id": "I1", "failedAttempts": "x"}]}),
@@ -625,7 +587,7 @@ def test_a_timeout_is_billing_unavailable(clover_stub):
         return 200, {"id": "SUB1", "active": True}
 
     clover_stub.stub.route("GET", SUB, never)
-    client = _client(clover_stub.stub, http=httpx.Client(timeout=0.5))
+    client = client_for(clover_stub.stub.url, http=httpx.Client(timeout=0.5))
     try:
         with pytest.raises(BillingUnavailable, match="ReadTimeout"):
             client.get_subscription("SUB1")
@@ -661,7 +623,7 @@ def test_the_private_token_never_reaches_logs_or_errors(
         clover.get_subscription("SUB1")
     closed = Stub()
     closed.close()  # a port on 127.0.0.1 nobody listens on any more
-    unreachable = _client(closed)
+    unreachable = client_for(closed.url)
     with pytest.raises(BillingUnavailable) as gone:
         unreachable.get_subscription("SUB1")
     unreachable.close()
@@ -696,7 +658,7 @@ def test_concurrent_polls_record_an_invoice_once(platform, tenant, clover, clove
     reports = []
 
     def go():
-        client = _client(clover_stub.stub)
+        client = client_for(clover_stub.stub.url)
         try:
             reports.append(billing.poll(platform, clover=client, force=True))
         finally:
@@ -824,7 +786,7 @@ def _csrf(client, owner_):
 def test_card_posts_from_another_origin_are_refused(
     http,
     owner,
-    configured,
+    billing_configured,
     origin,
 ):
     csrf = _csrf(http, owner)
@@ -835,14 +797,14 @@ def test_card_posts_from_another_origin_are_refused(
         headers={"origin": origin},
     )  # fmt: skip
     assert refused.status_code == 403
-    assert configured.customers == {}
+    assert billing_configured.customers == {}
 
 
 def test_another_sessions_csrf_token_is_refused(
     http,
     owner,
     other_owner,
-    configured,
+    billing_configured,
 ):
     theirs = _csrf(http, other_owner)
     http.cookies.set(SESSION_COOKIE, owner.token)
@@ -851,7 +813,7 @@ def test_another_sessions_csrf_token_is_refused(
         "token": CARD,
     })  # fmt: skip
     assert refused.status_code == 403
-    assert configured.customers == {}
+    assert billing_configured.customers == {}
 
 
 @pytest.mark.parametrize(
@@ -861,7 +823,7 @@ def test_card_posts_for_stores_not_ones_own_are_refused(
     http,
     owner,
     other_owner,
-    configured,
+    billing_configured,
     store,
 ):
     csrf = _csrf(http, owner)
@@ -870,7 +832,7 @@ def test_card_posts_for_stores_not_ones_own_are_refused(
         "csrf_token": csrf, "store": sent, "plan": "starter", "token": CARD,
     })  # fmt: skip
     assert refused.status_code == 400
-    assert configured.customers == {}
+    assert billing_configured.customers == {}
     assert platform_plan(other_owner) == "growth"
 
 
@@ -881,22 +843,22 @@ def platform_plan(owner_):
 def test_card_form_without_session_or_with_a_dead_one_redirects(
     http,
     owner,
-    configured,
+    billing_configured,
     platform,
 ):
     for token in ("", "not-a-session", owner.token + "x"):
         http.cookies.set(SESSION_COOKIE, token)
         assert http.post("/billing/card", data={}).status_code == 303
         assert http.get("/billing/card").status_code == 303
-    assert configured.customers == {}
+    assert billing_configured.customers == {}
 
 
 def test_clovers_error_message_is_escaped_on_the_card_form(
     http,
     owner,
-    configured,
+    billing_configured,
 ):
-    configured.stub.route(
+    billing_configured.stub.route(
         "POST", r"/v1/customers",
         lambda request: (400, {"error": {
             "code": "x", "message": f'<script>alert(1)</script>"><img src=x> {TOKEN}'
@@ -917,7 +879,7 @@ def test_clovers_error_message_is_escaped_on_the_card_form(
 def test_a_plan_name_is_escaped_on_the_card_form(
     http,
     owner,
-    configured,
+    billing_configured,
     platform,
 ):
     with platform.registry() as conn:
@@ -940,7 +902,7 @@ def test_a_plan_name_is_escaped_on_the_card_form(
 def test_a_too_long_token_is_refused_before_clover(
     http,
     owner,
-    configured,
+    billing_configured,
 ):
     csrf = _csrf(http, owner)
     refused = http.post("/billing/card", data={
@@ -948,7 +910,7 @@ def test_a_too_long_token_is_refused_before_clover(
         "token": "clv_" + "x" * 300,
     })  # fmt: skip
     assert refused.status_code == 400
-    assert configured.customers == {}
+    assert billing_configured.customers == {}
 
 
 def test_reimporting_archived_products_does_not_bypass_the_limit(make_store):
@@ -982,7 +944,7 @@ def test_reimporting_archived_products_does_not_bypass_the_limit(make_store):
     assert live <= 100, f"{live} live products on the Free plan"
 
 
-def test_a_staff_session_gets_no_card_form(http, platform, configured):
+def test_a_staff_session_gets_no_card_form(http, platform, billing_configured):
     from tests.admin_app.conftest import sign_in_staff
 
     staff = sign_in_staff(platform)
@@ -1063,7 +1025,7 @@ def test_the_billing_page_does_not_restart_the_current_plan(
     browser,
     owner,
     platform,
-    configured,
+    billing_configured,
 ):
     from tests.admin_app.conftest import app_for
 
@@ -1081,4 +1043,4 @@ def test_the_billing_page_does_not_restart_the_current_plan(
     (button,) = [b for b in at.button if b.label == "Change plan"]
     assert button.disabled, "the current plan can be 'changed' to itself"
 
-    assert len(configured.stub.seen("POST", SUBSCRIBE)) == 1
+    assert len(billing_configured.stub.seen("POST", SUBSCRIBE)) == 1
